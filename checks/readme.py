@@ -1,0 +1,18 @@
+"""The readme check (to be written)."""
+
+from __future__ import annotations
+
+from reviewbot.checks.base import CheckConfig
+from reviewbot.models import Finding, Rule
+from reviewbot.submission import Submission
+
+ID = "readme"
+RULES: tuple[Rule, ...] = ()
+
+
+class Config(CheckConfig):
+    """Settings of the readme check."""
+
+
+def run(submission: Submission, config: Config) -> list[Finding]:
+    return []

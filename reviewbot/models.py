@@ -1,0 +1,169 @@
+"""The data that flows through a review: findings, check results and the review itself.
+
+Everything here is a frozen dataclass so that a value handed to a renderer or to the
+GitHub adapter cannot be changed behind the pipeline's back.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+SCHEMA_VERSION = 1
+
+
+@functools.total_ordering
+class Severity(enum.Enum):
+    """How much a finding matters; ordered so that thresholds can be compared."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class Status(enum.Enum):
+    """The outcome of one check over one submission."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERRORED = "errored"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, said where it is and what to do about it.
+
+    For a notebook, ``line`` is the line of the raw .ipynb JSON (what GitHub's review
+    comments address), ``cell`` the 1-based cell number and ``cell_line`` the line inside
+    that cell's source.
+    """
+
+    check: str
+    code: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    cell: int | None = None
+    cell_line: int | None = None
+    fix: str = ""
+
+    @property
+    def where(self) -> str:
+        """``path:line`` (or ``path cell N:L``) for humans; empty when not tied to a file."""
+        if self.path is None:
+            return ""
+        if self.cell is not None:
+            inner = f":{self.cell_line}" if self.cell_line is not None else ""
+            return f"{self.path} cell {self.cell}{inner}"
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stable rule code with its default severity and the advice a finding carries."""
+
+    check: str
+    code: str
+    severity: Severity
+    title: str
+    fix: str
+
+    def finding(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        *,
+        column: int | None = None,
+        cell: int | None = None,
+        cell_line: int | None = None,
+    ) -> Finding:
+        return Finding(
+            check=self.check,
+            code=self.code,
+            severity=self.severity,
+            message=message,
+            path=path,
+            line=line,
+            column=column,
+            cell=cell,
+            cell_line=cell_line,
+            fix=self.fix,
+        )
+
+
+def freeze(mapping: Mapping[str, object] | None = None) -> Mapping[str, object]:
+    """A read-only copy of ``mapping`` for use inside frozen dataclasses."""
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check may return instead of a bare list: findings plus summary figures."""
+
+    findings: tuple[Finding, ...] = ()
+    stats: Mapping[str, object] = field(default_factory=freeze)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict on one submission."""
+
+    check: str
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    stats: Mapping[str, object] = field(default_factory=freeze)
+    error: str = ""
+    seconds: float = 0.0
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity is severity)
+
+
+@dataclass(frozen=True)
+class Review:
+    """Everything a renderer or the GitHub adapter needs to say about one submission."""
+
+    submission: str
+    root: str
+    results: tuple[CheckResult, ...]
+    load_findings: tuple[Finding, ...]
+    fail_on: Severity
+    tool_version: str
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """All findings: those from loading the folder first, then each check's."""
+        nested = (result.findings for result in self.results)
+        return self.load_findings + tuple(f for group in nested for f in group)
+
+    @property
+    def failing(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity >= self.fail_on)
+
+    @property
+    def errored_checks(self) -> tuple[str, ...]:
+        return tuple(r.check for r in self.results if r.status is Status.ERRORED)
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing reaches the failing severity and no check crashed."""
+        return not self.failing and not self.errored_checks

@@ -1,0 +1,40 @@
+"""Shared test helpers: build real submission folders on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from reviewbot.config import Config
+from reviewbot.submission import Submission, load
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path -> text or bytes) under ``root``; return ``root``."""
+    for relative, content in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_submission(tmp_path: Path) -> Callable[..., Submission]:
+    """Write a folder named ``name`` (default a DLC-style name) and load it."""
+
+    def build(files: Mapping[str, str | bytes], name: str = "SmithJonesEtAl2017") -> Submission:
+        return load(write_tree(tmp_path / name, files))
+
+    return build
+
+
+@pytest.fixture
+def default_config() -> Config:
+    return Config()
