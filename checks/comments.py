@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydantic import Field
-from reviewbot.checks.base import CheckConfig, CodeUnit, code_units, parse_python
 
+from reviewbot.checks.base import CheckConfig, CodeUnit, code_units, parse_python
 from reviewbot.models import Finding, Outcome, Rule, Severity
 from reviewbot.notebook import Notebook
 from reviewbot.submission import Submission

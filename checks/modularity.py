@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pydantic import Field
 from radon.metrics import h_visit_ast, mi_compute
 from radon.visitors import Class, ComplexityVisitor, Function
+
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.checks.comments import SourceLines, source_lines
-
 from reviewbot.models import Finding, Outcome, Rule, Severity
 from reviewbot.submission import Submission
 

@@ -52,8 +52,9 @@ def run_check(module: CheckModule, submission: Submission, settings: CheckConfig
     try:
         outcome = _as_outcome(module.run(submission, settings))
     except Exception as exc:  # a bot bug must not take the other checks down
+        error = f"check {module.ID} errored (bot bug): {type(exc).__name__}: {exc}"
         return CheckResult(module.ID, Status.ERRORED, seconds=time.perf_counter() - started,
-                           error=f"check {module.ID} errored (bot bug): {type(exc).__name__}: {exc}")
+                           error=error)
     findings = tuple(apply_settings(outcome.findings, settings))
     failed = any(finding.severity >= fail_on for finding in findings)
     return CheckResult(module.ID, Status.FAILED if failed else Status.PASSED, findings,

@@ -168,8 +168,8 @@ class _Loader:
 
     def _too_large(self, relative: str, size: int) -> None:
         self.files.append(FileEntry(relative, size, "unread"))
-        message = (f"{relative} is {_megabytes(size)}, over the {_megabytes(self.limits.max_file_bytes)}"
-                   " limit; it was not read")
+        limit = _megabytes(self.limits.max_file_bytes)
+        message = f"{relative} is {_megabytes(size)}, over the {limit} limit; it was not read"
         self.findings.append(TOO_LARGE.finding(message, relative))
 
     def _unreadable(self, relative: str, exc: OSError) -> None:

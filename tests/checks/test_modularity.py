@@ -8,11 +8,11 @@ import time
 import nbformat
 from radon.metrics import mi_visit
 from radon.visitors import ComplexityVisitor
+
 from reviewbot.checks import modularity
 from reviewbot.checks.base import CodeUnit, code_units
 from reviewbot.checks.comments import SourceLines, source_lines
 from reviewbot.checks.modularity import Config, run
-
 from reviewbot.models import Finding, Outcome, Severity
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook
 
 from reviewbot.errors import SubmissionError
 from reviewbot.submission import LoadLimits, discover, load
@@ -62,7 +62,7 @@ def test_large_file_is_listed_not_read(tmp_path: Path) -> None:
 
 
 def test_non_utf8_text_is_decoded_with_a_finding(make_submission) -> None:
-    sub = make_submission({"notes.md": "line one\n".encode() + "caf\xe9\n".encode("latin-1")})
+    sub = make_submission({"notes.md": b"line one\n" + "caf\xe9\n".encode("latin-1")})
     (finding,) = sub.load_findings
     assert (finding.code, finding.path, finding.line) == ("LOAD003", "notes.md", 2)
     assert "0xe9" in finding.message

@@ -1,0 +1,328 @@
+"""The command line: ``reviewbot check PATH`` and ``reviewbot config show``.
+
+This is where the parts are composed: config, discovery, pipeline and renderers. What a
+user gets for bad input is one line on stderr and an exit code, never a traceback:
+
+- 0: every submission passed; 1: a finding at or above ``fail_on``, or a check errored;
+- 2: a usage or configuration error (``ReviewbotError``; typer's own usage errors too);
+- 3: a bug in reviewbot (``--debug`` shows its traceback).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reviewbot import __version__
+from reviewbot.config import effective_values, load_config
+from reviewbot.errors import ReviewbotError, UsageError
+from reviewbot.models import Review
+from reviewbot.pipeline import review_path, select_checks
+from reviewbot.report import printable, total_verdict, verdict
+from reviewbot.report.json_report import render_json
+from reviewbot.report.markdown import render_markdown
+from reviewbot.report.sarif import render_sarif
+from reviewbot.report.text import render_text
+from reviewbot.submission import discover
+
+MIN_WIDTH = 120  # when not a terminal: wide enough that paths are never wrapped
+EXIT_OK, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 3
+
+
+class ReportFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+
+
+class ConfigFormat(enum.StrEnum):
+    TABLE = "table"
+    TOML = "toml"
+
+
+app = typer.Typer(
+    name="reviewbot",
+    help="Review a DLC paper-replication submission: README, notebook, code and hygiene.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"reviewbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback when reviewbot itself fails.")] = False,
+) -> None:
+    """Review a DLC paper-replication submission: README, notebook, code and hygiene."""
+
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="config.toml to use (default: $REVIEWBOT_CONFIG, else built-in).",
+    dir_okay=False)]
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(
+        help="A submission folder, or a DLC checkout holding AuthorEtAlYEAR folders.")],
+    report_format: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="Report format.")] = ReportFormat.TEXT,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file (the verdict still goes to stderr).",
+        dir_okay=False)] = None,
+    config: ConfigOption = None,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only this check (repeatable).")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", help="Do not run this check (repeatable).")] = None,
+) -> None:
+    """Review PATH and print the findings; exit 1 when the review fails."""
+    request = CheckRequest(path, report_format, output, config, tuple(only or ()),
+                           tuple(skip or ()))
+    _guarded(ctx, lambda: run_check(request))
+
+
+@config_app.command("show")
+def config_show(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    config_format: Annotated[ConfigFormat, typer.Option(
+        "--format", "-f", help="A table, or a TOML document to start a config.toml from.")
+    ] = ConfigFormat.TABLE,
+) -> None:
+    """Print every setting with its value and where the value came from."""
+    _guarded(ctx, lambda: show_config(config, config_format))
+
+
+# ---- error handling ---------------------------------------------------------------------
+
+
+def _guarded(ctx: typer.Context, action: Callable[[], int]) -> NoReturn:
+    """Run ``action``; turn what it raises into one line on stderr and an exit code."""
+    try:
+        code = action()
+    except BrokenPipeError:
+        raise  # `reviewbot check . | head`: typer ends quietly
+    except ReviewbotError as exc:
+        _say(f"reviewbot: error: {_one_line(str(exc))}")
+        code = exc.exit_code
+    except Exception as exc:  # a bug: say so briefly, the traceback only on request
+        if _debug_requested(ctx):
+            traceback.print_exception(exc, file=sys.stderr)
+        _say(f"reviewbot: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+             "(please report; --debug shows the traceback)")
+        code = EXIT_INTERNAL
+    raise typer.Exit(code)
+
+
+def _debug_requested(ctx: typer.Context) -> bool:
+    return bool(ctx.find_root().params.get("debug"))
+
+
+def _one_line(text: str) -> str:
+    return printable(" ".join(text.split())) or "(no message)"
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# ---- check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What ``reviewbot check`` was asked to do."""
+
+    path: Path
+    report_format: ReportFormat
+    output: Path | None
+    config: Path | None
+    only: tuple[str, ...]
+    skip: tuple[str, ...]
+
+
+def run_check(request: CheckRequest) -> int:
+    """Review every submission under the path; the exit code says whether all passed."""
+    loaded = load_config(request.config)  # a bad config stops before any work
+    selected = select_checks(request.only, request.skip)
+    folders = discover(request.path)
+    reviews = [review_path(folder, loaded.config, selected) for folder in folders]
+    report = render(reviews, request.report_format, to_terminal=request.output is None,
+                    base=repository_root(request.path))
+    publish(report, reviews, request)
+    return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
+
+
+def render(reviews: Sequence[Review], report_format: ReportFormat, *, to_terminal: bool,
+           base: Path | None) -> str:
+    if report_format is ReportFormat.JSON:
+        return render_json(reviews)
+    if report_format is ReportFormat.MARKDOWN:
+        return render_markdown(reviews)
+    if report_format is ReportFormat.SARIF:
+        return render_sarif(reviews, base=base)
+    color = to_terminal and _stdout_is_terminal() and not os.environ.get("NO_COLOR")
+    return render_text(reviews, color=color, width=_width(to_terminal))
+
+
+def publish(report: str, reviews: Sequence[Review], request: CheckRequest) -> None:
+    """The report to --output or stdout; the verdict to stderr unless stdout shows it."""
+    if request.output is not None:
+        _write(request.output, report)
+    else:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    if request.output is not None or request.report_format is not ReportFormat.TEXT:
+        for review in reviews:
+            _say(f"{review.submission}: {verdict(review)}")
+        if len(reviews) > 1:
+            _say(total_verdict(reviews))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+def repository_root(path: Path) -> Path | None:
+    """The git checkout holding ``path`` (SARIF URIs are relative to it), if any."""
+    start = path.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _width(to_terminal: bool) -> int:
+    if to_terminal and _stdout_is_terminal():
+        return shutil.get_terminal_size().columns
+    return max(MIN_WIDTH, _columns_from_env())
+
+
+def _columns_from_env() -> int:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() else 0
+
+
+# ---- config show --------------------------------------------------------------------------
+
+
+def show_config(path: Path | None, config_format: ConfigFormat) -> int:
+    loaded = load_config(path)
+    values = effective_values(loaded)
+    if config_format is ConfigFormat.TOML:
+        sys.stdout.write(f"# reviewbot {__version__}: effective configuration ({loaded.source})\n")
+        sys.stdout.write(config_toml(values))
+        return EXIT_OK
+    table = Table(title=f"effective configuration ({printable(loaded.source)})",
+                  title_justify="left")
+    table.add_column("key", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("origin", overflow="fold")  # a long path wraps rather than being cut
+    for key, value, origin in values:
+        table.add_row(key, Text(toml_value(value)), Text(printable(origin)))
+    _stdout_console().print(table)
+    return EXIT_OK
+
+
+def _stdout_console() -> Console:
+    tty = _stdout_is_terminal()
+    return Console(file=sys.stdout, width=None if tty else _width(False), highlight=False,
+                   no_color=not tty or bool(os.environ.get("NO_COLOR")))
+
+
+def config_toml(values: Iterable[tuple[str, Any, str]]) -> str:
+    """A TOML document of (dotted key, value, origin), the origin as a trailing comment."""
+    tables: dict[str, list[tuple[str, Any, str]]] = {}
+    for key, value, origin in values:
+        table, _, name = key.rpartition(".")
+        tables.setdefault(table, []).append((name, value, origin))
+    blocks = [_toml_block(table, entries) for table, entries in
+              sorted(tables.items(), key=lambda item: item[0] != "")]  # top-level keys first
+    return "\n".join(blocks)
+
+
+def _toml_block(table: str, entries: list[tuple[str, Any, str]]) -> str:
+    lines = [f"[{'.'.join(toml_key(part) for part in table.split('.'))}]"] if table else []
+    for name, value, origin in entries:
+        comment = f"# {_one_line(origin)}"
+        if value is None:  # TOML has no null: leave the key out, say so
+            lines.append(f"# {toml_key(name)} is not set  {comment}")
+        else:
+            lines.append(f"{toml_key(name)} = {toml_value(value)}  {comment}")
+    return "\n".join(lines) + "\n"
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_key(key: object) -> str:
+    text = str(key)
+    return text if _BARE_KEY.match(text) else toml_string(text)
+
+
+def toml_value(value: object) -> str:
+    """``value`` written as TOML (enums by their value)."""
+    if isinstance(value, enum.Enum):
+        return toml_value(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if value == value else "nan"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return toml_string(str(value))
+
+
+def toml_string(text: str) -> str:
+    # A JSON string is a TOML basic string, once DEL (which TOML wants escaped) is escaped.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a terminal without UTF-8 still gets the report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    app(prog_name="reviewbot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The SARIF 2.1.0 report, for GitHub code scanning and any SARIF viewer.
+
+URIs are relative to ``base`` (the repository root; by default the folder holding the
+submission, which is where DLC submissions sit) under the ``%SRCROOT%`` base id, so the
+same finding has the same URI on every run. GitHub needs a location with a start line on
+every result: a finding on the folder as a whole points at the folder, line 1. Notebook
+findings point at the raw .ipynb line, which is what GitHub shows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from reviewbot import __version__
+from reviewbot.models import Finding, Review, Rule, Severity, Status
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+BASE_ID = "%SRCROOT%"
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def known_rules() -> list[Rule]:
+    """Every rule reviewbot can report: loading the folder's, then each check's."""
+    from reviewbot.checks import REGISTRY  # the catalogue, not the checks' behaviour
+    from reviewbot.submission import RULES as LOAD_RULES
+
+    return [*LOAD_RULES, *(rule for module in REGISTRY.values() for rule in module.RULES)]
+
+
+def render_sarif(reviews: Sequence[Review], *, base: Path | None = None,
+                 rules: Sequence[Rule] | None = None) -> str:
+    return json.dumps(sarif_log(reviews, base=base, rules=rules), indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def sarif_log(reviews: Sequence[Review], *, base: Path | None = None,
+              rules: Sequence[Rule] | None = None) -> dict[str, Any]:
+    catalogue = _catalogue(rules if rules is not None else known_rules(), reviews)
+    index = {rule.code: position for position, rule in enumerate(catalogue)}
+    results = [_result(finding, review, base, index[finding.code])
+               for review in reviews for finding in review.findings]
+    run: dict[str, Any] = {
+        "tool": {"driver": _driver(catalogue)},
+        "invocations": [_invocation(reviews)],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+    }
+    run["originalUriBaseIds"] = {BASE_ID: {"uri": _base_dir(base, reviews).as_uri() + "/"}}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _catalogue(rules: Iterable[Rule], reviews: Sequence[Review]) -> list[Rule]:
+    """The rules, each code once, plus any code a finding carries that no rule lists."""
+    catalogue: dict[str, Rule] = {}
+    for rule in rules:
+        catalogue.setdefault(rule.code, rule)
+    for finding in (f for review in reviews for f in review.findings):
+        catalogue.setdefault(finding.code, Rule(finding.check, finding.code, finding.severity,
+                                                finding.code, finding.fix))
+    return list(catalogue.values())
+
+
+def _driver(rules: Sequence[Rule]) -> dict[str, Any]:
+    return {"name": "reviewbot", "version": __version__, "semanticVersion": __version__,
+            "rules": [_rule(rule) for rule in rules]}
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.code,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": f"{rule.title}. {rule.fix}".strip()},
+        "help": {"text": rule.fix or rule.title},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {"check": rule.check, "tags": ["reviewbot", rule.check]},
+    }
+
+
+def _invocation(reviews: Sequence[Review]) -> dict[str, Any]:
+    """Whether every check ran; a check that crashed is a tool notification, not a result."""
+    notes = [{"level": "error", "message": {"text": f"{review.submission}: {result.error}"},
+              "descriptor": {"id": result.check}}
+             for review in reviews for result in review.results if result.status is Status.ERRORED]
+    return {"executionSuccessful": not notes, "toolExecutionNotifications": notes}
+
+
+def _result(finding: Finding, review: Review, base: Path | None, rule_index: int) -> dict:
+    text = finding.message
+    if finding.cell is not None:
+        text += f" (cell {finding.cell}" + (
+            f", line {finding.cell_line})" if finding.cell_line is not None else ")")
+    properties: dict[str, Any] = {"check": finding.check, "submission": review.submission}
+    if finding.cell is not None:
+        properties.update(cell=finding.cell, cellLine=finding.cell_line)
+    return {"ruleId": finding.code, "ruleIndex": rule_index, "level": LEVEL[finding.severity],
+            "message": {"text": text}, "locations": [_location(finding, review, base)],
+            "properties": properties}
+
+
+def _location(finding: Finding, review: Review, base: Path | None) -> dict[str, Any]:
+    # Lines only: GitHub needs startLine; columns are not promised 1-based by every check.
+    region = {"startLine": max(finding.line or 1, 1)}
+    artifact = {"uri": artifact_uri(review, finding.path, base), "uriBaseId": BASE_ID}
+    return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
+
+
+def artifact_uri(review: Review, path: str | None, base: Path | None) -> str:
+    """``path`` (relative to the submission) as a URI relative to ``base``, percent-encoded."""
+    folder = _folder_from_base(Path(review.root), _base_dir(base, [review]))
+    relative = folder / path if path else folder
+    text = relative.as_posix()
+    if text == ".":
+        return "./"
+    return quote(text + ("/" if not path else ""), safe="/")
+
+
+def _folder_from_base(root: Path, base: Path) -> PurePosixPath:
+    try:
+        return PurePosixPath(root.relative_to(base).as_posix())
+    except ValueError:  # the submission is not under base: name it by its folder alone
+        return PurePosixPath(root.name)
+
+
+def _base_dir(base: Path | None, reviews: Sequence[Review]) -> Path:
+    if base is not None:
+        return base.resolve()
+    return Path(reviews[0].root).parent if reviews else Path.cwd()

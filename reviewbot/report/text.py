@@ -1,0 +1,96 @@
+"""The terminal report: a checks table, the findings file by file, and the verdict line.
+
+Everything taken from the submission (paths, messages) goes in as ``rich.text.Text``, never
+as markup, so a message holding ``[bold]`` or an escape sequence prints as written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from reviewbot.models import Finding, Review, Severity
+from reviewbot.report import (
+    by_file,
+    location,
+    printable,
+    summary_rows,
+    total_verdict,
+    verdict,
+)
+
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+STATUS_STYLE = {"passed": "green", "failed": "red", "errored": "bold magenta", "skipped": "dim"}
+NO_FILE = "(the submission as a whole)"
+
+
+def render_text(reviews: Sequence[Review], *, color: bool = False, width: int = 120) -> str:
+    """The whole report as a string; ANSI styles only when ``color``."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False,
+                      emoji=False, soft_wrap=True)
+    for index, review in enumerate(reviews):
+        if index:
+            console.print()
+        console.print(review_block(review))
+    if len(reviews) > 1:
+        console.print()
+        console.print(Text(total_verdict(reviews), style="bold"))
+    return buffer.getvalue()
+
+
+def review_block(review: Review) -> RenderableType:
+    """Heading, checks table, findings by file, verdict: one submission's report."""
+    parts: list[RenderableType] = [
+        Text.assemble((printable(review.submission), "bold"), "  ",
+                      (printable(review.root), "dim")),
+        checks_table(review),
+    ]
+    parts += [line for group in by_file(review.findings) for line in file_lines(*group)]
+    parts += [Text(""), Text(verdict(review), style="bold green" if review.passed else "bold red")]
+    return Group(*parts)
+
+
+def checks_table(review: Review) -> Table:
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name, justify in (("check", "left"), ("status", "left"), ("errors", "right"),
+                          ("warnings", "right"), ("info", "right"), ("notes", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in summary_rows(review):
+        table.add_row(row.check, Text(row.status, style=STATUS_STYLE.get(row.status, "")),
+                      str(row.counts.errors), str(row.counts.warnings), str(row.counts.infos),
+                      Text(printable(row.note)))
+    return table
+
+
+def file_lines(path: str | None, findings: Sequence[Finding]) -> list[RenderableType]:
+    """A blank line, the path, then per finding what is wrong and, dimmed, the fix.
+
+    A fix already shown in this file for the same code is not repeated: forty unused
+    variables need the advice once.
+    """
+    heading = Text(printable(path or NO_FILE), style="bold underline")
+    lines: list[RenderableType] = [Text(""), heading]
+    advised: set[tuple[str, str]] = set()
+    for finding in findings:
+        lines += finding_lines(finding, show_fix=(finding.code, finding.fix) not in advised)
+        advised.add((finding.code, finding.fix))
+    return lines
+
+
+def finding_lines(finding: Finding, *, show_fix: bool = True) -> list[Text]:
+    where = location(finding)
+    head = Text("  ")
+    if where:
+        head.append(f"{where}: ")
+    head.append(finding.severity.value, style=SEVERITY_STYLE[finding.severity])
+    head.append(f" {finding.code} ", style="bold")
+    head.append(printable(finding.message))
+    if not finding.fix or not show_fix:
+        return [head]
+    return [head, Text(f"    fix: {printable(finding.fix)}", style="dim")]
