@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
         else:
             target.write_text(content, encoding="utf-8")
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_lint_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the lint cache of the whole run (subprocesses included) out of the user's HOME."""
+    os.environ["REVIEWBOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("lint-cache"))
 
 
 @pytest.fixture
