@@ -240,8 +240,10 @@ def run(submission: Submission, config: Config) -> Outcome:
         findings += unit_findings
     code = sum(stats.code_lines for stats in files.values())
     documentation = sum(stats.documentation_lines for stats in files.values())
+    density = _ratio(documentation, code)
     return Outcome(tuple(findings), {
-        "comment_density": _ratio(documentation, code), "code_lines": code,
+        "summary": f"comment density {density:.0%} over {code} lines of code",
+        "comment_density": density, "code_lines": code,
         "documentation_lines": documentation,
         "files": {path: stats.as_dict() for path, stats in files.items()}})
 

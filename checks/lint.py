@@ -317,7 +317,11 @@ def summary(targets: list[LintTarget], results: dict[str, LintedFile | None],
     """The figures a report shows: pylint's score, files linted and taken from the cache."""
     statements = sum(result.statements for result in results.values() if result)
     counts = Counter(m.category for messages in kept.values() for m in messages)
-    return {"score": score(counts, statements) if targets else None,
+    value = score(counts, statements) if targets else None
+    cached = f", {len(targets) - linted} from cache" if linted < len(targets) else ""
+    return {"summary": (f"pylint {value:.2f}/10 over {len(targets)} files{cached}"
+                        if value is not None else "no Python code to lint"),
+            "score": value,
             "files": len(targets), "cached_files": len(targets) - linted,
             "linted_files": linted, "statements": statements,
             "messages": sum(counts.values()),

@@ -516,10 +516,13 @@ def _survey_module(survey: _Survey, unit: CodeUnit, tree: ast.Module, lines: Sou
 def _stats(survey: _Survey, duplicate_files: int, duplicate_functions: int) -> dict[str, object]:
     measured = [info for info in survey.functions if info.complexity is not None]
     worst = max(measured, key=lambda info: info.complexity or 0, default=None)
+    mean = (round(sum(info.complexity or 0 for info in measured) / len(measured), 2)
+            if measured else None)
     return {
+        "summary": (f"{len(survey.functions)} functions, mean complexity {mean:.1f}"
+                    if mean is not None else "no functions"),
         "functions": len(survey.functions),
-        "mean_complexity": round(sum(info.complexity or 0 for info in measured) /
-                                 len(measured), 2) if measured else None,
+        "mean_complexity": mean,
         "worst_function": None if worst is None else {
             "name": worst.name, "path": worst.unit.path, "line": worst.line,
             "complexity": worst.complexity},

@@ -15,7 +15,7 @@ from itertools import pairwise
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, parse_python
-from reviewbot.models import Finding, Rule, Severity
+from reviewbot.models import Finding, Outcome, Rule, Severity
 from reviewbot.notebook import Cell, Notebook, python_lines
 from reviewbot.submission import Submission
 
@@ -68,7 +68,7 @@ class Config(CheckConfig):
         25, ge=1, description="lines one function defined in a cell may have")
 
 
-def run(submission: Submission, config: Config) -> list[Finding]:
+def run(submission: Submission, config: Config) -> Outcome:
     notebooks = [nb for nb in submission.notebooks if not _in_checkpoints(nb.path)]
     broken = [(p, why) for p, why in submission.broken_notebooks if not _in_checkpoints(p)]
     findings = _checkpoint_findings(submission)
@@ -80,7 +80,10 @@ def run(submission: Submission, config: Config) -> list[Finding]:
                  for path, why in broken]
     for notebook in notebooks:
         findings += _notebook_findings(notebook, config)
-    return findings
+    cells = sum(len(notebook.code_cells) for notebook in notebooks)
+    summary = f"{len(notebooks) + len(broken)} notebook(s), {cells} code cells"
+    return Outcome(tuple(findings), {"summary": summary, "notebooks": len(notebooks),
+                                     "code_cells": cells})
 
 
 def _in_checkpoints(path: str) -> bool:

@@ -554,5 +554,7 @@ def run(submission: Submission, config: Config) -> Outcome:
         findings = _content_findings(readme, submission, config)
     items = completeness(submission, readme)
     findings += _completeness_findings(items, path, config)
-    stats = {"completeness": sum(items.values()), "completeness_items": items}
+    done = sum(items.values())
+    stats = {"summary": f"ML code completeness {done}/{len(items)}", "completeness": done,
+             "completeness_items": items}
     return Outcome(tuple(findings), stats)

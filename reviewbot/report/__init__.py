@@ -123,7 +123,9 @@ def _check_row(result: CheckResult) -> SummaryRow:
 
 
 def key_stats(stats: Mapping[str, object], limit: int = 3) -> str:
-    """The first few figures a check reported, e.g. ``pylint_score 8.25``."""
+    """The check's own one-line ``summary``, else the first few figures it reported."""
+    if isinstance(stats.get("summary"), str):
+        return str(stats["summary"])
     items = [f"{key} {format_value(value)}" for key, value in list(stats.items())[:limit]
              if isinstance(value, (int, float, str))]
     return ", ".join(items)

@@ -53,7 +53,7 @@ def good_notebook() -> str:
 @pytest.fixture
 def check(make_submission):
     def build(files, **settings) -> list[Finding]:
-        return run(make_submission(files, name="KingmaBa2014"), Config(**settings))
+        return list(run(make_submission(files, name="KingmaBa2014"), Config(**settings)).findings)
     return build
 
 
