@@ -138,6 +138,68 @@ class CheckResult:
         return sum(1 for finding in self.findings if finding.severity is severity)
 
 
+class Verdict(enum.Enum):
+    """What the bot concludes about one claim of the paper (see stats-protocol)."""
+
+    REPRODUCED = "reproduced"
+    NOT_REPRODUCED = "not_reproduced"
+    INCONCLUSIVE = "inconclusive"
+    NOT_CHECKED = "not_checked"  # the reason (run failed, metric missing...) is in the tags
+
+
+@dataclass(frozen=True)
+class Series:
+    """A recorded curve, e.g. validation perplexity per epoch."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    x_name: str = "step"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One execution of one notebook with one seed, and what it measured."""
+
+    notebook: str
+    seed: int
+    ok: bool
+    seconds: float
+    run_id: str = ""
+    scalars: Mapping[str, float] = field(default_factory=freeze)
+    series: Mapping[str, Series] = field(default_factory=freeze)
+    error: str = ""  # one line: what stopped the run
+    error_cell: int | None = None  # 1-based cell number, as in findings
+    output_tail: str = ""  # the last lines the notebook printed before failing
+    device: str = ""  # "CPU" or the GPU model
+    environment: Mapping[str, str] = field(default_factory=freeze)  # TF version, determinism
+    parameters: Mapping[str, object] = field(default_factory=freeze)  # overrides injected
+    problems: tuple[str, ...] = ()  # metrics refused: stale nonce, NaN, wrong type
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """The verdict on one registered claim, with the numbers a mentor can check."""
+
+    claim: str
+    metric: str
+    kind: str  # scalar | curve | ranking | exact
+    verdict: Verdict
+    explanation: str  # one sentence of why
+    paper_value: float | None = None
+    unit: str = ""
+    direction: str = ""  # higher | lower | equal
+    tolerance: float | None = None  # absolute delta actually used
+    observed: tuple[float, ...] = ()
+    mean: float | None = None
+    interval: tuple[float, float] | None = None
+    p_value: float | None = None
+    n: int = 0
+    test: str = ""
+    statistic: float | None = None
+    tags: tuple[str, ...] = ()
+    source: str = ""  # table or figure of the paper
+
+
 @dataclass(frozen=True)
 class Review:
     """Everything a renderer or the GitHub adapter needs to say about one submission."""
@@ -148,6 +210,9 @@ class Review:
     load_findings: tuple[Finding, ...]
     fail_on: Severity
     tool_version: str
+    runs: tuple[RunResult, ...] = ()
+    verdicts: tuple[ClaimVerdict, ...] = ()
+    notes: tuple[str, ...] = ()  # said once at the top, e.g. "ran without a sandbox"
 
     @property
     def findings(self) -> tuple[Finding, ...]:
