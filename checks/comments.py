@@ -242,7 +242,8 @@ def run(submission: Submission, config: Config) -> Outcome:
     documentation = sum(stats.documentation_lines for stats in files.values())
     density = _ratio(documentation, code)
     return Outcome(tuple(findings), {
-        "summary": f"comment density {density:.0%} over {code} lines of code",
+        "summary": (f"comment density {density:.0%} over {code} lines of code"
+                    if density is not None else "no code"),
         "comment_density": density, "code_lines": code,
         "documentation_lines": documentation,
         "files": {path: stats.as_dict() for path, stats in files.items()}})
