@@ -1,1 +1,1 @@
-"""runners package."""
+"""Notebook runners: execute a submission's notebooks in a sandbox and capture metrics."""
