@@ -37,6 +37,8 @@ from reviewbot.report.json_report import render_json
 from reviewbot.report.markdown import render_markdown
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
+from reviewbot.run_command import RunOptions, paper_rows, rejudge, run_reviews
+from reviewbot.service import QueueName, ServeRequest, run_serve, run_worker
 from reviewbot.submission import discover
 
 MIN_WIDTH = 120  # when not a terminal: wide enough that paths are never wrapped
@@ -64,6 +66,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+index_app = typer.Typer(help="Build and inspect the similarity index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 
 def _show_version(value: bool) -> None:
@@ -103,10 +107,31 @@ def check(
         "--only", help="Run only this check (repeatable).")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", help="Do not run this check (repeatable).")] = None,
+    run: Annotated[bool, typer.Option(
+        "--run", help="Also execute the notebooks (seeds from [runner]) and judge the paper's "
+        "claims (papers/<folder>.toml).")] = False,
+    runs: Annotated[int | None, typer.Option(
+        "--runs", min=1, max=100, help="With --run: runs per notebook (default: [runner] runs).")
+    ] = None,
+    no_sandbox: Annotated[bool, typer.Option(
+        "--no-sandbox", help="With --run: execute without bubblewrap (said in the review).")
+    ] = False,
+    plot_dir: Annotated[Path | None, typer.Option(
+        "--plot-dir", help="With --run: folder of the claims PNG (default: next to --output, "
+        "else ./reviewbot-plots).", file_okay=False)] = None,
+    save_runs: Annotated[Path | None, typer.Option(
+        "--save-runs", help="With --run: write the run results here, for `reviewbot verdict`.",
+        dir_okay=False)] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="With --run: no progress on stderr.")] = False,
 ) -> None:
     """Review PATH and print the findings; exit 1 when the review fails."""
+    options = RunOptions(runs, no_sandbox, plot_dir, save_runs, quiet) if run else None
+    if not run and (runs or no_sandbox or plot_dir or save_runs):
+        _say("reviewbot: error: --runs, --no-sandbox, --plot-dir and --save-runs need --run")
+        raise typer.Exit(2)
     request = CheckRequest(path, report_format, output, config, tuple(only or ()),
-                           tuple(skip or ()))
+                           tuple(skip or ()), options)
     _guarded(ctx, lambda: run_check(request))
 
 
@@ -117,9 +142,135 @@ def config_show(
     config_format: Annotated[ConfigFormat, typer.Option(
         "--format", "-f", help="A table, or a TOML document to start a config.toml from.")
     ] = ConfigFormat.TABLE,
+    paper: Annotated[str | None, typer.Option(
+        "--paper", help="Instead: every resolved value of this paper's claims "
+        "(papers/<PAPER>.toml) and where each came from.")] = None,
 ) -> None:
     """Print every setting with its value and where the value came from."""
+    if paper is not None:
+        _guarded(ctx, lambda: show_paper(config, paper))
     _guarded(ctx, lambda: show_config(config, config_format))
+
+
+@app.command("verdict")
+def verdict_command(
+    ctx: typer.Context,
+    runs_file: Annotated[Path, typer.Argument(
+        help="Run results: a file from check --run --save-runs, or a JSON report of check "
+        "--run.", dir_okay=False)],
+    config: ConfigOption = None,
+    paper: Annotated[str | None, typer.Option(
+        "--paper", help="Judge against papers/<PAPER>.toml (default: each submission's name).")
+    ] = None,
+    report_format: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="Report format.")] = ReportFormat.TEXT,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file.", dir_okay=False)] = None,
+    plot_dir: Annotated[Path | None, typer.Option(
+        "--plot-dir", help="Also write the claims PNG into this folder.", file_okay=False)
+    ] = None,
+) -> None:
+    """Re-judge stored run results under the current config, without re-running anything."""
+    def action() -> int:
+        loaded = load_config(config)
+        reviews = rejudge(runs_file, loaded, paper, plot_dir, output)
+        request = CheckRequest(runs_file, report_format, output, config, (), ())
+        report = render(reviews, report_format, to_terminal=output is None, base=None)
+        publish(report, reviews, request)
+        return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
+
+    _guarded(ctx, action)
+
+
+@index_app.command("add")
+def index_add(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A folder, a file or a git URL.")],
+    label: Annotated[str, typer.Option("--label", help="Name shown in findings.")],
+    author: Annotated[str, typer.Option("--author", help="Its author (same-author reuse).")
+                      ] = "",
+    template: Annotated[bool, typer.Option(
+        "--template", help="Maintainers' starter code: its fingerprints are ignored.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add (or update) the .py and .ipynb files of SOURCE in the similarity index."""
+    from reviewbot.similarity import commands
+    from reviewbot.similarity.corpus import Source
+
+    _guarded(ctx, lambda: commands.index_add(
+        _similarity_config(config), Source(source, label, author, template), _console()))
+
+
+@index_app.command("build")
+def index_build(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Index every corpus entry of [checks.similarity] corpus in config.toml."""
+    from reviewbot.similarity import commands
+
+    _guarded(ctx, lambda: commands.index_build(_similarity_config(config), _console()))
+
+
+@index_app.command("stats")
+def index_stats(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Print what the similarity index holds."""
+    from reviewbot.similarity import commands
+
+    _guarded(ctx, lambda: commands.index_stats(_similarity_config(config), _console()))
+
+
+@app.command()
+def similar(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A file or folder to compare with the index.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Sources shown per file.")] = 5,
+    report_format: Annotated[str, typer.Option(
+        "--format", "-f", help="text, json or html.")] = "text",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file.", dir_okay=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show the indexed sources PATH resembles, best first, matched regions side by side."""
+    from reviewbot.similarity import commands
+
+    _guarded(ctx, lambda: commands.similar(_similarity_config(config), path, top,
+                                           report_format, output, _console()))
+
+
+def _similarity_config(path: Path | None) -> Any:  # the similarity check's Config
+    return load_config(path).config.check("similarity")
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else MIN_WIDTH)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address the webhook app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the webhook app listens on.")] = 8000,
+    config: ConfigOption = None,
+) -> None:
+    """Run the webhook app and both queue consumers (cpu and gpu) on this machine."""
+    _guarded(ctx, lambda: run_serve(ServeRequest(host, port, config)))
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    queue: Annotated[QueueName, typer.Option("--queue", help="The queue to consume.")],
+    config: ConfigOption = None,
+) -> None:
+    """Consume one queue: cpu (fetch, review, post) or gpu (notebook runs)."""
+    _guarded(ctx, lambda: run_worker(queue.value, config))
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Print what this machine can run: sandbox, GPUs, TensorFlow, kernel; exit 1 without a
+    working sandbox."""
+    from reviewbot.runners.doctor import run_doctor  # imports TensorFlow probes only when asked
+
+    _guarded(ctx, run_doctor)
 
 
 # ---- error handling ---------------------------------------------------------------------
@@ -168,6 +319,7 @@ class CheckRequest:
     config: Path | None
     only: tuple[str, ...]
     skip: tuple[str, ...]
+    run: RunOptions | None = None  # check --run: execute notebooks and judge claims
 
 
 def run_check(request: CheckRequest) -> int:
@@ -176,6 +328,8 @@ def run_check(request: CheckRequest) -> int:
     selected = select_checks(request.only, request.skip)
     folders = discover(request.path)
     reviews = [review_path(folder, loaded.config, selected) for folder in folders]
+    if request.run is not None:
+        reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
                     base=repository_root(request.path))
     publish(report, reviews, request)
@@ -256,6 +410,19 @@ def show_config(path: Path | None, config_format: ConfigFormat) -> int:
     table.add_column("origin", overflow="fold")  # a long path wraps rather than being cut
     for key, value, origin in values:
         table.add_row(key, Text(toml_value(value)), Text(printable(origin)))
+    _stdout_console().print(table)
+    return EXIT_OK
+
+
+def show_paper(path: Path | None, name: str) -> int:
+    """``config show --paper``: each claim's resolved values and the level each came from."""
+    paper, rows = paper_rows(load_config(path), name)
+    table = Table(title=f"claims of {printable(name)} ({printable(paper.source)})",
+                  title_justify="left")
+    for column in ("claim", "key", "value", "origin"):
+        table.add_column(column, overflow="fold")
+    for claim, key, value, origin in rows:
+        table.add_row(Text(printable(claim)), key, Text(toml_value(value)), origin)
     _stdout_console().print(table)
     return EXIT_OK
 

@@ -18,8 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from reviewbot.checks import REGISTRY
 from reviewbot.checks.base import CheckConfig
+from reviewbot.claims import StatsSettings
 from reviewbot.errors import ConfigError
+from reviewbot.github_config import GitHubSettings
 from reviewbot.models import Severity
+from reviewbot.queue import QueueSettings
+from reviewbot.runners.config import RunnerConfig
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"
 
@@ -49,6 +53,10 @@ class Config(BaseModel):
 
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)  # type: ignore[valid-type]
+    stats: StatsSettings = Field(default_factory=StatsSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
 
     def check(self, check_id: str) -> CheckConfig:
         return getattr(self.checks, check_id)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from reviewbot.checks import REGISTRY
+from reviewbot.replication import RUN_RULES
 from reviewbot.submission import RULES as LOAD_RULES
 from tests.conftest import REPO_ROOT
 
@@ -40,5 +41,6 @@ def test_readme_documents_every_rule_code() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     codes = [rule.code for rule in LOAD_RULES]
     codes += [rule.code for module in REGISTRY.values() for rule in module.RULES]
+    codes += [rule.code for rule in RUN_RULES]
     missing = [code for code in codes if f"`{code}`" not in readme]
     assert not missing, f"README lacks rule codes {missing}"

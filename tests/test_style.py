@@ -17,6 +17,8 @@ def test_ruff_is_clean() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     ci_script = (REPO_ROOT / ".ci" / "run").read_text()
-    commands = [line for line in readme.splitlines() if line.startswith("python3 -m venv")]
-    assert len(commands) >= 2, "the README starts with its two commands"
-    assert commands[1] in ci_script.splitlines()
+    blocks = readme.split("```")
+    first, second = blocks[1].strip(), blocks[3].strip()  # the two commands come first
+    assert "reviewbot check examples/KingmaBa2014 --run" in first
+    assert second.startswith("python3 -m venv") and second.endswith("pytest")
+    assert second in ci_script.splitlines()

@@ -15,6 +15,8 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.models import CheckResult, Finding, Review
 from reviewbot.report import Counts, verdict
+from reviewbot.report.claims_table import verdict_dict
+from reviewbot.runs_io import run_dict
 
 SCHEMA_ID = "reviewbot.review/1"
 SCHEMA_FILE = "review-v1.json"
@@ -56,6 +58,9 @@ def review_dict(review: Review) -> dict[str, Any]:
         },
         "checks": [check_dict(result) for result in review.results],
         "findings": [finding_dict(finding) for finding in review.load_findings],
+        "notes": list(review.notes),
+        "runs": [jsonable(run_dict(run)) for run in review.runs],
+        "verdicts": [jsonable(verdict_dict(item)) for item in review.verdicts],
     }
 
 

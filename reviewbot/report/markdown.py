@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewbot.models import Finding, Review
+from reviewbot.models import Finding, Review, Verdict
 from reviewbot.report import by_file, location, summary_rows, total_verdict, verdict
+from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
 
 MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
 ZWJ = "\u200d"  # placed after '@' and '#' so that GitHub links no one and nothing
@@ -51,6 +52,9 @@ def review_markdown(review: Review) -> str:
     mark = "✅" if review.passed else "❌"
     lines = [f"### {mark} reviewbot: {escape(review.submission)}", "",
              f"**{escape(verdict(review))}**", "", *checks_table(review)]
+    lines += [f"> **note:** {escape(note)}" for note in review.notes]
+    if review.runs or review.verdicts:
+        lines += ["", f"**{escape(claims_summary(review))}**", "", *claims_table(review)]
     for path, findings in by_file(review.findings):
         lines += ["", *file_section(path, findings)]
     return "\n".join(lines) + "\n"
@@ -63,6 +67,19 @@ def checks_table(review: Review) -> list[str]:
         status = f"{STATUS_MARK.get(row.status, '')} {row.status}".strip()
         lines.append(f"| {escape(row.check)} | {status} | {row.counts.errors} | "
                      f"{row.counts.warnings} | {row.counts.infos} | {escape(row.note)} |")
+    return lines
+
+
+VERDICT_MARK = {Verdict.REPRODUCED: "✅", Verdict.NOT_REPRODUCED: "❌",
+                Verdict.INCONCLUSIVE: "❔", Verdict.NOT_CHECKED: "⏭️"}
+
+
+def claims_table(review: Review) -> list[str]:
+    lines = ["| " + " | ".join(HEADERS) + " |", "| --- | --- | --- | --- | ---: | ---: | --- |"]
+    for row in claim_rows(review):
+        cells = [escape(cell) for cell in row.cells()]
+        cells[1] = f"{VERDICT_MARK[row.verdict]} {cells[1]}"
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 

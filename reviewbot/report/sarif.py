@@ -27,9 +27,11 @@ LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "n
 def known_rules() -> list[Rule]:
     """Every rule reviewbot can report: loading the folder's, then each check's."""
     from reviewbot.checks import REGISTRY  # the catalogue, not the checks' behaviour
+    from reviewbot.replication import RUN_RULES
     from reviewbot.submission import RULES as LOAD_RULES
 
-    return [*LOAD_RULES, *(rule for module in REGISTRY.values() for rule in module.RULES)]
+    return [*LOAD_RULES, *(rule for module in REGISTRY.values() for rule in module.RULES),
+            *RUN_RULES]
 
 
 def render_sarif(reviews: Sequence[Review], *, base: Path | None = None,
@@ -86,7 +88,9 @@ def _invocation(reviews: Sequence[Review]) -> dict[str, Any]:
     notes = [{"level": "error", "message": {"text": f"{review.submission}: {result.error}"},
               "descriptor": {"id": result.check}}
              for review in reviews for result in review.results if result.status is Status.ERRORED]
-    return {"executionSuccessful": not notes, "toolExecutionNotifications": notes}
+    said = [{"level": "note", "message": {"text": f"{review.submission}: {note}"}}
+            for review in reviews for note in review.notes]  # e.g. ran WITHOUT a sandbox
+    return {"executionSuccessful": not notes, "toolExecutionNotifications": notes + said}
 
 
 def _result(finding: Finding, review: Review, base: Path | None, rule_index: int) -> dict:

@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from reviewbot.models import Finding, Review, Severity
+from reviewbot.models import Finding, Review, Severity, Verdict
 from reviewbot.report import (
     by_file,
     location,
@@ -22,6 +22,7 @@ from reviewbot.report import (
     total_verdict,
     verdict,
 )
+from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 STATUS_STYLE = {"passed": "green", "failed": "red", "errored": "bold magenta", "skipped": "dim"}
@@ -51,6 +52,11 @@ def review_block(review: Review) -> RenderableType:
                       (printable(review.root), "dim")),
         checks_table(review),
     ]
+    parts += [Text(f"note: {printable(note)}", style="bold yellow") for note in review.notes]
+    if review.runs or review.verdicts:
+        parts += [Text(""), Text(claims_summary(review), style="bold"), claims_table(review)]
+        parts += [Text(f"  {printable(row.claim)}: {printable(row.why)}")
+                  for row in claim_rows(review)]  # the sentence in full, not in a narrow column
     parts += [line for group in by_file(review.findings) for line in file_lines(*group)]
     parts += [Text(""), Text(verdict(review), style="bold green" if review.passed else "bold red")]
     return Group(*parts)
@@ -65,6 +71,22 @@ def checks_table(review: Review) -> Table:
         table.add_row(row.check, Text(row.status, style=STATUS_STYLE.get(row.status, "")),
                       str(row.counts.errors), str(row.counts.warnings), str(row.counts.infos),
                       Text(printable(row.note)))
+    return table
+
+
+VERDICT_STYLE = {Verdict.REPRODUCED: "green", Verdict.NOT_REPRODUCED: "bold red",
+                 Verdict.INCONCLUSIVE: "yellow", Verdict.NOT_CHECKED: "dim"}
+
+
+def claims_table(review: Review) -> Table:
+    """A row per claim: verdict, paper value and band, observed mean (CI), n and p."""
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in HEADERS[:-1]:
+        table.add_column(name, overflow="fold")
+    for row in claim_rows(review):
+        cells = [Text(printable(cell)) for cell in row.cells()[:-1]]
+        cells[1].stylize(VERDICT_STYLE[row.verdict])
+        table.add_row(*cells)
     return table
 
 

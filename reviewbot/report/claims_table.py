@@ -1,0 +1,95 @@
+"""The claims table every renderer shows: the same columns and numbers in every format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reviewbot.models import ClaimVerdict, Review, RunResult, Verdict
+
+HEADERS = ("claim", "verdict", "paper", "observed", "n", "p", "why")
+VERDICT_WORD = {Verdict.REPRODUCED: "reproduced", Verdict.NOT_REPRODUCED: "not reproduced",
+                Verdict.INCONCLUSIVE: "inconclusive", Verdict.NOT_CHECKED: "not checked"}
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim as text cells; ``verdict`` is the raw enum for styling."""
+
+    claim: str
+    verdict: Verdict
+    paper: str
+    observed: str
+    n: str
+    p: str
+    why: str
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.claim, VERDICT_WORD[self.verdict], self.paper, self.observed, self.n,
+                self.p, self.why)
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def paper_cell(item: ClaimVerdict) -> str:
+    """``0.185 lower ±0.00925`` for scalars; the metric pair for rankings; curves say so."""
+    if item.kind == "ranking":
+        return f"{item.metric.replace(' vs ', ' beats ')} ({item.direction} is better)"
+    if item.kind == "curve":
+        return f"{item.metric} curve ({item.direction})"
+    unit = f" {item.unit}" if item.unit else ""
+    band = f" ±{_num(item.tolerance)}" if item.tolerance else ""
+    return f"{_num(item.paper_value)}{unit}{band} ({item.direction})"
+
+
+def observed_cell(item: ClaimVerdict) -> str:
+    if item.mean is None:
+        return ""
+    interval = f" (CI {_num(item.interval[0])} to {_num(item.interval[1])})" if item.interval \
+        else ""
+    return f"{_num(item.mean)}{interval}"
+
+
+def claim_rows(review: Review) -> list[ClaimRow]:
+    return [ClaimRow(item.claim, item.verdict, paper_cell(item), observed_cell(item),
+                     str(item.n) if item.n else "",
+                     f"{item.p_value:.3g}" if item.p_value is not None else "",
+                     item.explanation) for item in review.verdicts]
+
+
+def claims_summary(review: Review) -> str:
+    """``claims: 3 reproduced, 1 inconclusive (4 runs)``; never an average over claims."""
+    counts: dict[str, int] = {}
+    for item in review.verdicts:
+        word = VERDICT_WORD[item.verdict]
+        counts[word] = counts.get(word, 0) + 1
+    parts = ", ".join(f"{n} {word}" for word, n in counts.items()) or "none registered"
+    runs = len(review.runs)
+    return f"claims: {parts} ({runs} notebook run{'s' if runs != 1 else ''})"
+
+
+def run_cell(run: RunResult) -> str:
+    """``KingmaBa2014.ipynb seed 0: ok, 15.2 s on CPU``."""
+    state = "ok" if run.ok else f"failed: {run.error}"
+    where = f" on {run.device}" if run.device else ""
+    return f"{run.notebook} seed {run.seed}: {state}, {run.seconds:.1f} s{where}"
+
+
+def verdict_dict(item: ClaimVerdict) -> dict[str, Any]:
+    """A verdict as JSON (the report's ``verdicts``)."""
+    return {
+        "claim": item.claim, "metric": item.metric, "kind": item.kind,
+        "verdict": item.verdict.value, "explanation": item.explanation,
+        "paper_value": item.paper_value, "unit": item.unit, "direction": item.direction,
+        "tolerance": item.tolerance, "observed": list(item.observed), "mean": item.mean,
+        "interval": list(item.interval) if item.interval else None, "p_value": item.p_value,
+        "n": item.n, "test": item.test, "statistic": item.statistic, "tags": list(item.tags),
+        "source": item.source,
+    }
+
+
+def has_replication(reviews: Sequence[Review]) -> bool:
+    return any(review.runs or review.verdicts for review in reviews)

@@ -1,0 +1,107 @@
+"""One PNG per submission: a panel per claim, drawn from the verdicts and the runs.
+
+Scalar and exact claims: the paper's value, the tolerance band, each run and the mean with
+its interval. Ranking claims: the per-run differences against the margin. Curves: the
+paper's curve with its band and every run's curve.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure  # not pyplot: no global state, no display ever needed
+
+from reviewbot.claims import Claim, PaperClaims
+from reviewbot.models import ClaimVerdict, Review, RunResult, Verdict
+
+COLOURS = {Verdict.REPRODUCED: "tab:green", Verdict.NOT_REPRODUCED: "tab:red",
+           Verdict.INCONCLUSIVE: "tab:orange", Verdict.NOT_CHECKED: "tab:gray"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def plot_path(folder: Path, submission: str) -> Path:
+    return folder / f"{_UNSAFE.sub('_', submission) or 'submission'}-claims.png"
+
+
+def plot_review(review: Review, paper: PaperClaims, folder: Path) -> Path | None:
+    """Write the claims plot of ``review``; ``None`` when it has no verdicts to draw."""
+    if not review.verdicts:
+        return None
+    claims = {claim.id: claim for claim in paper.claims}
+    figure = Figure(figsize=(8, 2.4 * len(review.verdicts)))
+    axes = figure.subplots(len(review.verdicts), 1, squeeze=False)
+    for ax, verdict in zip(axes[:, 0], review.verdicts, strict=True):
+        _panel(ax, verdict, claims.get(verdict.claim), review.runs)
+    figure.suptitle(f"{review.submission}: claims", fontsize=12)
+    figure.tight_layout()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = plot_path(folder, review.submission)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def _panel(ax: Axes, verdict: ClaimVerdict, claim: Claim | None,
+           runs: Sequence[RunResult]) -> None:
+    ax.set_title(f"{verdict.claim}: {verdict.verdict.value.replace('_', ' ')}",
+                 color=COLOURS[verdict.verdict], fontsize=10, loc="left")
+    if verdict.kind == "curve" and claim is not None:
+        _curve_panel(ax, claim, runs)
+    elif verdict.kind == "ranking":
+        _points_panel(ax, verdict, reference=claim.spec.margin if claim else 0.0,
+                      label="margin", xlabel=f"{verdict.metric} (difference, good side right)")
+    else:
+        _points_panel(ax, verdict, reference=verdict.paper_value, label="paper",
+                      xlabel=f"{verdict.metric} {verdict.unit}".strip())
+
+
+def _points_panel(ax: Axes, verdict: ClaimVerdict, reference: float | None, label: str,
+                  xlabel: str) -> None:
+    if reference is not None:
+        ax.axvline(reference, color="black", linewidth=1.5, label=f"{label} {reference:.4g}")
+        _band(ax, verdict, reference)
+    if verdict.observed:
+        ax.plot(verdict.observed, [0.0] * len(verdict.observed), "o", alpha=0.6,
+                color="tab:blue", label=f"runs (n = {len(verdict.observed)})")
+    if verdict.mean is not None:
+        low, high = verdict.interval or (verdict.mean, verdict.mean)
+        ax.errorbar([verdict.mean], [0.4], xerr=[[verdict.mean - low], [high - verdict.mean]],
+                    fmt="D", color=COLOURS[verdict.verdict], capsize=4,
+                    label=f"mean {verdict.mean:.4g}" + (" with CI" if verdict.interval else ""))
+    ax.set_ylim(-1, 1.4)
+    ax.set_yticks([])
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="upper right", fontsize=7)
+
+
+def _band(ax: Axes, verdict: ClaimVerdict, reference: float) -> None:
+    delta = verdict.tolerance or 0.0
+    if not delta:
+        return
+    if verdict.direction == "equal":
+        ax.axvspan(reference - delta, reference + delta, color="tab:green", alpha=0.15,
+                   label=f"band ±{delta:.3g}")
+        return
+    edge = reference - delta if verdict.direction == "higher" else reference + delta
+    ax.axvline(edge, color="tab:green", linestyle="--", linewidth=1,
+               label=f"threshold {edge:.4g} ({verdict.direction} is better)")
+
+
+def _curve_panel(ax: Axes, claim: Claim, runs: Sequence[RunResult]) -> None:
+    points = claim.spec.points
+    if points is None:
+        return
+    tol_abs, tol_rel = claim.tol_abs or 0.0, claim.tol_rel or 0.0
+    width = [max(tol_abs, tol_rel * abs(y)) + claim.spec.digitization_error for y in points.y]
+    ax.fill_between(points.x, [y - w for y, w in zip(points.y, width, strict=True)],
+                    [y + w for y, w in zip(points.y, width, strict=True)], color="tab:green",
+                    alpha=0.15, label="band")
+    ax.plot(points.x, points.y, color="black", linewidth=2, label="paper")
+    for run in runs:
+        series = run.series.get(claim.spec.metric)
+        if run.ok and series is not None:
+            ax.plot(series.x, series.y, alpha=0.6, label=f"seed {run.seed}")
+    ax.set_xlabel(claim.spec.metric)
+    ax.legend(loc="upper right", fontsize=7)

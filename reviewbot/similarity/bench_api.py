@@ -1,0 +1,61 @@
+"""The entry points the similarity benchmark (bench/similarity.py) calls."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from reviewbot.similarity.documents import Document, DocumentError, read_document
+from reviewbot.similarity.index import Origin, SimilarityIndex
+from reviewbot.similarity.search import SearchSettings, search
+
+_SETTINGS = SearchSettings(candidates=50, min_score=0.0)
+_CHUNK = 16  # files per task handed to a worker process
+
+
+def _read(path: Path) -> tuple[Path, Document | None]:
+    try:
+        return path, read_document(path)
+    except DocumentError:
+        return path, None
+
+
+def read_all(paths: list[Path]) -> Iterator[tuple[Path, Document]]:
+    """Fingerprint ``paths`` on every core (order kept); unreadable files are left out."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or len(paths) < 2 * _CHUNK:
+        results: Iterator[tuple[Path, Document | None]] = map(_read, paths)
+        yield from ((p, d) for p, d in results if d is not None)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for path, document in pool.imap(_read, paths, chunksize=_CHUNK):
+            if document is not None:
+                yield path, document
+
+
+def build_index(references: list[Path], index_path: Path) -> SimilarityIndex:
+    index = SimilarityIndex.open(index_path, create=True)
+    index.add((Origin("bench", str(path)), document) for path, document in read_all(references))
+    return index
+
+
+def pair_scores(references: list[Path], submissions: list[Path], index_path: Path
+                ) -> dict[tuple[str, str], float]:
+    """Index ``references``, query each submission; {(submission, reference): score}."""
+    scores: dict[tuple[str, str], float] = {}
+    with build_index(references, index_path) as index:
+        for path, document in read_all(submissions):
+            for match in search(index, document, _SETTINGS, align_top=0):
+                scores[(str(path), match.source.origin.path)] = match.score
+    return scores
+
+
+def query_seconds(index_path: Path, submission: Path) -> float:
+    """Wall time of one query (reading the file, fingerprinting, search, alignment)."""
+    start = time.perf_counter()
+    with SimilarityIndex.open(index_path) as index:
+        search(index, read_document(submission))
+    return time.perf_counter() - start

@@ -1,0 +1,104 @@
+"""``reviewbot index add|build|stats`` and ``reviewbot similar``: cli.py only wires these."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from reviewbot.checks.similarity import Config, data_dir, index_location, search_settings
+from reviewbot.errors import UsageError
+from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
+from reviewbot.similarity.documents import DocumentError, read_document
+from reviewbot.similarity.index import SimilarityIndex
+from reviewbot.similarity.render import FileMatches, print_text, to_html, to_json
+from reviewbot.similarity.search import SearchSettings, search
+
+FORMATS = ("text", "json", "html")
+
+
+def cache_location(config: Config) -> Path:
+    return Path(config.cache_dir) if config.cache_dir else data_dir() / "corpus-cache"
+
+
+def index_add(config: Config, source: Source, console: Console) -> int:
+    with SimilarityIndex.open(index_location(config), create=True) as index:
+        _say_added(console, add_source(index, source, cache_location(config)))
+    return 0
+
+
+def index_build(config: Config, console: Console) -> int:
+    if not config.corpus:
+        raise UsageError("no corpus in config.toml: add [checks.similarity] corpus = "
+                         "[{ path = ..., label = ... }], or use `reviewbot index add`")
+    with SimilarityIndex.open(index_location(config), create=True) as index:
+        for entry in config.corpus:
+            source = Source(entry.path, entry.label, entry.author, entry.template)
+            _say_added(console, add_source(index, source, cache_location(config)))
+        console.print(f"index {index.path}: {index.document_count()} files")
+    return 0
+
+
+def _say_added(console: Console, report: AddReport) -> None:
+    console.print(f"{report.label}: {report.files} files read, {report.added} added or "
+                  f"updated, {len(report.skipped)} skipped")
+    for reason in report.skipped[:20]:
+        console.print(f"  skipped {reason}", markup=False)
+
+
+def index_stats(config: Config, console: Console) -> int:
+    with SimilarityIndex.open(index_location(config)) as index:
+        stats = index.stats()
+    console.print(f"index {stats['path']}: {stats['documents']} files, {stats['fingerprints']} "
+                  f"fingerprints ({stats['distinct_hashes']} distinct), "
+                  f"{int(stats['bytes']) // 1024} KiB", markup=False)
+    for row in stats["labels"]:  # type: ignore[attr-defined]
+        template = f", {row['templates']} template" if row["templates"] else ""
+        console.print(f"  {row['label']}: {row['documents']} files, {row['tokens']} tokens"
+                      f"{template}", markup=False)
+    return 0
+
+
+def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
+            console: Console) -> int:
+    """Query each source file under ``path``; print or write the matches."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    settings = dataclasses.replace(search_settings(config), candidates=top)
+    with SimilarityIndex.open(index_location(config)) as index:
+        results = [_query(index, file, name, settings, top, console)
+                   for file, name in source_files(path)]
+    results = [r for r in results if r is not None]
+    if fmt == "text" and output is None:
+        print_text(console, results, regions=3)
+        return 0
+    text = to_html(results) if fmt == "html" else to_json(results) if fmt == "json" else \
+        _plain(results)
+    if output is None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}", markup=False)
+    return 0
+
+
+def _query(index: SimilarityIndex, file: Path, name: str, settings: SearchSettings,
+           top: int, console: Console) -> FileMatches | None:
+    try:
+        document = read_document(file, name)
+    except DocumentError as exc:
+        console.print(f"skipped {exc}", markup=False)
+        return None
+    matches = tuple(m for m in search(index, document, settings)[:top])
+    texts = tuple(index.document_text(m.source.id) for m in matches)
+    return FileMatches(document, matches, texts)
+
+
+def _plain(results: list[FileMatches]) -> str:
+    console = Console(record=True, width=160, file=io.StringIO())
+    print_text(console, results, regions=3)
+    return console.export_text()

@@ -1,0 +1,121 @@
+"""A file as the similarity engine sees it: normalized tokens, fingerprints, a line map.
+
+Modules and notebooks (code cells joined, magics commented out) both become a
+``Document``; a notebook keeps its cell map so that a match lands on ``cell N:line``.
+Python 2 files, which ``ast`` cannot parse, still get token fingerprints.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from reviewbot.notebook import Notebook, NotebookFormatError, parse_notebook
+from reviewbot.similarity.fingerprints import winnow
+from reviewbot.similarity.shapes import bound_names, shape_features
+from reviewbot.similarity.tokens import TokenStream, normalize
+
+MAX_BYTES = 2_000_000  # larger files are generated code or data, not an implementation
+TOKEN_CHANNEL, SHAPE_CHANNEL = 0, 1
+_EMPTY_STREAM = TokenStream((), ())
+
+
+class DocumentError(ValueError):
+    """A file that cannot be fingerprinted; the message says why, for the user."""
+
+
+class Fingerprint(NamedTuple):  # a tuple: millions are made and pickled
+    hash: int
+    channel: int  # TOKEN_CHANNEL (winnowed k-gram) or SHAPE_CHANNEL (AST subtree)
+    line: int  # 1-based line of the joined code
+    pos: int  # token index (token channel) or feature order (shape channel)
+    weight: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One fingerprinted file."""
+
+    path: str
+    text: str  # Python source (for a notebook: its code cells joined)
+    tokens: int
+    fingerprints: tuple[Fingerprint, ...]
+    stream: TokenStream = _EMPTY_STREAM  # normalized tokens with their lines
+    notebook: Notebook | None = None
+    parsed: bool = True  # False: not Python 3, only token fingerprints
+
+    def where(self, line: int) -> str:
+        """``path:line``, or ``path cell N:L`` for a notebook."""
+        if self.notebook is not None:
+            origin = self.notebook.locate(line)
+            if origin is not None:
+                return f"{self.path} cell {origin.cell}:{origin.cell_line}"
+        return f"{self.path}:{line}"
+
+    def span(self, start: int, end: int) -> str:
+        """``path:10-20``, or ``path cell 3:1-12`` (``path cell 3:4-cell 5:2`` across cells)."""
+        first, last = self.where(start), self.where(end)
+        if self.notebook is None or " cell " not in first or " cell " not in last:
+            return f"{first}-{end}" if end != start else first
+        first_cell, last_cell = first.rsplit(" cell ", 1)[1], last.rsplit(" cell ", 1)[1]
+        if first_cell.split(":")[0] == last_cell.split(":")[0]:
+            return f"{first}-{last_cell.split(':')[1]}"
+        return f"{first}-cell {last_cell}"
+
+
+def read_document(path: Path, label: str | None = None) -> Document:
+    """Read and fingerprint ``path`` (.py or .ipynb); DocumentError when it cannot be."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return document_from_bytes(label or str(path), data)
+
+
+def document_from_bytes(name: str, data: bytes) -> Document:
+    if len(data) > MAX_BYTES:
+        raise DocumentError(f"{name}: {len(data) // 1_000_000} MB is over the "
+                            f"{MAX_BYTES // 1_000_000} MB limit for source files")
+    if b"\0" in data[:8192]:
+        raise DocumentError(f"{name}: binary file, not source code")
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".ipynb"):
+        return notebook_document(name, text)
+    return fingerprint(name, text)
+
+
+def notebook_document(name: str, text: str) -> Document:
+    try:
+        notebook = parse_notebook(name, text)
+    except NotebookFormatError as exc:
+        raise DocumentError(f"{name}: {exc}") from None
+    document = fingerprint(name, notebook.code)
+    return Document(document.path, document.text, document.tokens, document.fingerprints,
+                    document.stream, notebook, document.parsed)
+
+
+def fingerprint(name: str, text: str) -> Document:
+    """Both channels of fingerprints for a Python source."""
+    tree = _parse(text)
+    bound = bound_names(tree) if tree is not None else None
+    stream = normalize(text, bound)
+    prints = [Fingerprint(h, TOKEN_CHANNEL, stream.lines[pos], pos, 1)
+              for h, pos in winnow(stream.ids)]
+    if tree is not None:
+        features = shape_features(tree, bound or frozenset())
+        prints += [Fingerprint(f.hash, SHAPE_CHANNEL, f.line, order, f.weight)
+                   for order, f in enumerate(features)]
+    return Document(name, text, len(stream.ids), tuple(prints), stream, None,
+                    tree is not None)
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None

@@ -1,0 +1,46 @@
+"""The ``[runner]`` table: how notebooks are executed, and within which limits.
+
+Everything here comes from the maintainers' config.toml, never from a submission.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunnerConfig(BaseModel):
+    """Runs per submission, seeds, per-run limits and the kernel's environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    runs: int = Field(3, ge=1, le=100, description="notebook runs per submission, one seed each")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2],
+                             description="seed of each run; runs beyond the list count up from "
+                                         "the last seed")
+    cell_timeout_s: float = Field(1800.0, gt=0, description="seconds one cell may run")
+    notebook_timeout_s: float = Field(7200.0, gt=0, description="seconds one whole run may take")
+    memory_mb: int = Field(8192, ge=0, description="address-space limit of the kernel in MiB "
+                                                   "(RLIMIT_AS; 0 = none; not applied when a GPU "
+                                                   "is passed through)")
+    max_processes: int = Field(1024, ge=0, description="processes and threads the sandbox may "
+                                                       "hold (RLIMIT_NPROC; 0 = none)")
+    max_output_bytes: int = Field(20_000_000, gt=0, description="bytes of cell output a run may "
+                                                                "print before it is stopped")
+    max_copy_file_bytes: int = Field(200_000_000, gt=0, description="files larger are left out "
+                                                                     "of the run's scratch copy")
+    environment: Literal["runner", "requirements"] = Field(
+        "runner", description="kernel Python: the runner's own, or a virtual environment built "
+                              "from the submission's requirements.txt")
+    parameters: dict[str, int | float | str | bool] = Field(
+        default_factory=dict, description="overrides injected into every run besides the seed "
+                                          "(e.g. epochs = 5 for a shortened budget)")
+    gpu: bool = Field(True, description="pass NVIDIA devices into the sandbox when present")
+
+    def seed_for(self, run: int) -> int:
+        """Seed of the run numbered ``run`` (from 0)."""
+        if run < len(self.seeds):
+            return self.seeds[run]
+        last = self.seeds[-1] if self.seeds else -1
+        return last + run - len(self.seeds) + 1

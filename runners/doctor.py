@@ -1,0 +1,95 @@
+"""``reviewbot doctor``: what this machine can run, each item tried rather than assumed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.runners.device import gpu_names
+from reviewbot.runners.sandbox import (
+    gpu_devices,
+    process_limit_note,
+    sandbox_available,
+    sandbox_user,
+)
+
+TF_PROBE = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
+            "print(tf.__version__, len(tf.config.list_physical_devices('GPU')))")
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    ok: bool
+    detail: str
+
+
+def diagnose() -> list[Item]:
+    """Every item the doctor reports, in the order printed."""
+    sandbox_ok, sandbox_detail = sandbox_available()
+    return [
+        Item("sandbox (bubblewrap)", sandbox_ok, sandbox_detail),
+        _process_limit(),
+        _gpus(),
+        _tensorflow(),
+        _package("nbclient"),
+        _package("ipykernel"),
+        Item("kernel python", True, sys.executable),
+        _data_dir(),
+    ]
+
+
+def _gpus() -> Item:
+    names = gpu_names()
+    if not names:
+        return Item("GPUs", True, "none (runs use the CPU)")
+    devices = ", ".join(gpu_devices()) or "no /dev/nvidia* nodes"
+    return Item("GPUs", True, f"{', '.join(names)}; passed into the sandbox: {devices}")
+
+
+def _tensorflow() -> Item:
+    try:
+        done = subprocess.run([sys.executable, "-c", TF_PROBE], capture_output=True,
+                              text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        return Item("TensorFlow", False, "importing tensorflow took over 180 s")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["import failed"])[-1]
+        return Item("TensorFlow", False, f"not importable: {last}")
+    version, gpus = done.stdout.split()[-2:]
+    return Item("TensorFlow", True, f"{version}, sees {gpus} GPU(s)")
+
+
+def _package(name: str) -> Item:
+    try:
+        return Item(name, True, importlib.metadata.version(name))
+    except importlib.metadata.PackageNotFoundError:
+        return Item(name, False, f"not installed: pip install {name}")
+
+
+def _data_dir() -> Item:
+    folder = Path(os.environ.get("REVIEWBOT_DATA_DIR", ".reviewbot-data")).resolve()
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("/"))
+    writable = os.access(existing, os.W_OK)
+    return Item("data dir", writable, f"{folder}" + ("" if writable else " (not writable)"))
+
+
+def run_doctor() -> int:
+    """Print the report; exit status 1 when notebooks cannot be run sandboxed here."""
+    items = diagnose()
+    width = max(len(item.name) for item in items)
+    for item in items:
+        print(f"{item.name:<{width}}  {'ok ' if item.ok else 'NO '}  {item.detail}")
+    sandbox_ok = items[0].ok
+    if not sandbox_ok:
+        print("\nNotebooks can only run here with --no-sandbox (never in the service).")
+    return 0 if sandbox_ok else 1
+
+
+def _process_limit() -> Item:
+    note = process_limit_note(sandbox_user())
+    return Item("process limit", not note.startswith("not enforced"), note)
