@@ -119,12 +119,25 @@ def bwrap_command(scratch: Path, cwd: Path, env: Mapping[str, str], inner: Seque
 
 
 def python_folders(*pythons: str) -> list[Path]:
-    """The folders the given interpreters (and this one) need: prefixes and base prefixes."""
-    folders = [Path(sys.prefix), Path(sys.base_prefix)]
+    """The folders a run needs: the interpreters' prefixes and reviewbot's own packages.
+
+    reviewbot's packages matter when it is installed from a checkout under /tmp or a home
+    folder (an editable install), which the sandbox would otherwise hide.
+    """
+    folders = [Path(sys.prefix), Path(sys.base_prefix), *_package_folders()]
     for python in pythons:
         venv = Path(python).parent.parent
         folders += [venv, Path(python).resolve().parent.parent]
     return folders
+
+
+def _package_folders() -> list[Path]:
+    """Where the reviewbot packages the execute child imports live."""
+    import reviewbot
+    import reviewbot.checks
+    import reviewbot.runners
+    return [Path(package.__file__).resolve().parent
+            for package in (reviewbot, reviewbot.checks, reviewbot.runners)]
 
 
 def _masked_secret_files() -> list[str]:

@@ -130,7 +130,8 @@ def test_writes_outside_the_scratch_copy_do_not_land(tmp_path: Path) -> None:
     assert ran.result.ok, ran.result.error
     for target in targets:
         assert not target.exists(), target
-    assert f"refused {REPO_ROOT / 'escaped.txt'}" in ran.outputs()
+    for target in targets:  # each write was tried; what it reached vanished with the sandbox
+        assert str(target) in ran.outputs()
 
 
 def test_a_flood_of_output_is_stopped_at_the_output_limit(tmp_path: Path) -> None:
