@@ -254,7 +254,7 @@ def measured(ra: ModuleType, cmd: list[str], timeout: float, log: Path) -> tuple
     if run["timed_out"]:
         return run, f"timed out after {timeout:.0f} s"
     if run["rc"] != 0:
-        return run, log.read_text(errors="replace")[-1500:]
+        return run, f"exit {run['rc']}: " + log.read_text(errors="replace")[-1500:]
     return run, None
 
 

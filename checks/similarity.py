@@ -89,11 +89,13 @@ def search_settings(config: Config) -> SearchSettings:
 def run(submission: Submission, config: Config) -> Outcome:
     path = index_location(config)
     if not path.exists():
-        return Outcome((), {"index": "none", "note": f"no index at {path}: nothing compared"})
+        return Outcome((), {"summary": f"no index at {path}: nothing compared",
+                            "index": "none"})
     try:
         with SimilarityIndex.open(path) as index:
             if index.document_count() == 0:
-                return Outcome((), {"index": "empty", "note": "the index is empty"})
+                return Outcome((), {"summary": "the index is empty: nothing compared",
+                                    "index": "empty"})
             return _compare(submission, config, index)
     except IndexFileError as exc:
         return Outcome((INDEX_BROKEN.finding(str(exc)),), {"index": "unusable"})
@@ -113,7 +115,9 @@ def _compare(submission: Submission, config: Config, index: SimilarityIndex) -> 
         matches = [m for m in matches if not _same_folder(m, submission)]
         best = max([best, *(m.score for m in matches)])
         findings += [_finding(document, m, config) for m in matches if m.score >= config.threshold]
-    stats = {"index": str(index.path), "indexed_files": index.document_count(),
+    count = index.document_count()
+    stats = {"summary": f"{len(documents)} files against {count} indexed, best match {best:.0%}",
+             "index": str(index.path), "indexed_files": count,
              "files_compared": len(documents), "best_score": round(best, 3)}
     return Outcome(tuple(findings), stats)
 
@@ -127,7 +131,7 @@ def _documents(submission: Submission) -> tuple[list[Document], list[Finding]]:
             data = text.encode("utf-8") if text is not None else \
                 (submission.root / path).read_bytes()
             documents.append(document_from_bytes(path, data))
-        except (DocumentError, OSError) as exc:
+        except (DocumentError, OSError, RecursionError) as exc:  # one odd file: a skip
             skipped.append(NOT_COMPARED.finding(f"not compared: {exc}", path))
     return documents, skipped
 

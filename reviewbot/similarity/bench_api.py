@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from reviewbot.similarity.documents import Document, DocumentError, read_document
+from reviewbot.similarity.documents import Document, read_document, read_many
 from reviewbot.similarity.index import Origin, SimilarityIndex
 from reviewbot.similarity.search import SearchSettings, search
 
 _SETTINGS = SearchSettings(candidates=50, min_score=0.0)
-_CHUNK = 16  # files per task handed to a worker process
-
-
-def _read(path: Path) -> tuple[Path, Document | None]:
-    try:
-        return path, read_document(path)
-    except DocumentError:
-        return path, None
 
 
 def read_all(paths: list[Path]) -> Iterator[tuple[Path, Document]]:
     """Fingerprint ``paths`` on every core (order kept); unreadable files are left out."""
-    workers = min(os.cpu_count() or 1, 8)
-    if workers == 1 or len(paths) < 2 * _CHUNK:
-        results: Iterator[tuple[Path, Document | None]] = map(_read, paths)
-        yield from ((p, d) for p, d in results if d is not None)
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for path, document in pool.imap(_read, paths, chunksize=_CHUNK):
-            if document is not None:
-                yield path, document
+    for path, document in read_many([(p, str(p)) for p in paths]):
+        if isinstance(document, Document):
+            yield path, document
 
 
 def build_index(references: list[Path], index_path: Path) -> SimilarityIndex:

@@ -10,11 +10,11 @@ import hashlib
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewbot.errors import UsageError
-from reviewbot.similarity.documents import Document, DocumentError, read_document
+from reviewbot.similarity.documents import Document, read_many
 from reviewbot.similarity.index import Origin, SimilarityIndex
 
 SUFFIXES = (".py", ".ipynb")
@@ -22,7 +22,6 @@ _SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", 
                  ".ipynb_checkpoints", ".tox"}
 _GIT_URL = re.compile(r"^(https?://|git@|ssh://|git://|file://)|\.git$")
 _CLONE_SECONDS = 300
-_BATCH = 200  # documents per transaction: bounded memory on large corpora
 
 
 @dataclass(frozen=True)
@@ -57,21 +56,21 @@ def add_source(index: SimilarityIndex, source: Source, cache_dir: Path) -> AddRe
             raise UsageError(f"{source.location}: no such file or folder")
     report = AddReport(source.label)
     revision = _revision(root if root.is_dir() else root.parent)
-    batch: list[tuple[Origin, Document]] = []
-    for path, relative in source_files(root):
-        report.files += 1
-        try:
-            document = read_document(path, relative)
-        except DocumentError as exc:
-            report.skipped.append(str(exc))
-            continue
-        batch.append((Origin(source.label, relative, repo, revision, source.author,
-                             source.template), document))
-        if len(batch) >= _BATCH:
-            report.added += index.add(batch)
-            batch = []
-    report.added += index.add(batch)
+    files = list(source_files(root))
+    report.files = len(files)
+    origin = Origin(source.label, "", repo, revision, source.author, source.template)
+    # one transaction, fed as files are fingerprinted: a first load is a bulk load
+    report.added = index.add(_readable(files, origin, report))
     return report
+
+
+def _readable(files: list[tuple[Path, str]], origin: Origin, report: AddReport
+              ) -> Iterator[tuple[Origin, Document]]:
+    for _path, document in read_many(files):
+        if isinstance(document, Document):
+            yield replace(origin, path=document.path), document
+        else:
+            report.skipped.append(document)
 
 
 def source_files(root: Path) -> Iterator[tuple[Path, str]]:

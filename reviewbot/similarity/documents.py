@@ -8,7 +8,10 @@ Python 2 files, which ``ast`` cannot parse, still get token fingerprints.
 from __future__ import annotations
 
 import ast
+import multiprocessing
+import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +21,7 @@ from reviewbot.similarity.fingerprints import winnow
 from reviewbot.similarity.shapes import bound_names, shape_features
 from reviewbot.similarity.tokens import TokenStream, normalize
 
+_CHUNK = 16  # files per task handed to a worker process
 MAX_BYTES = 2_000_000  # larger files are generated code or data, not an implementation
 TOKEN_CHANNEL, SHAPE_CHANNEL = 0, 1
 _EMPTY_STREAM = TokenStream((), ())
@@ -75,6 +79,27 @@ def read_document(path: Path, label: str | None = None) -> Document:
     return document_from_bytes(label or str(path), data)
 
 
+def read_guarded(item: tuple[Path, str]) -> tuple[Path, Document | str]:
+    """``read_document``, with any failure turned into a message: one file never stops a run."""
+    path, label = item
+    try:
+        return path, read_document(path, label)
+    except DocumentError as exc:
+        return path, str(exc)
+    except Exception as exc:  # a bug on one odd file must not kill a whole build
+        return path, f"{label}: not fingerprinted ({type(exc).__name__}: {exc})"
+
+
+def read_many(items: list[tuple[Path, str]]) -> Iterator[tuple[Path, Document | str]]:
+    """``read_guarded`` over (path, label) pairs on every core, order kept."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or len(items) < 2 * _CHUNK:
+        yield from map(read_guarded, items)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(read_guarded, items, chunksize=_CHUNK)
+
+
 def document_from_bytes(name: str, data: bytes) -> Document:
     if len(data) > MAX_BYTES:
         raise DocumentError(f"{name}: {len(data) // 1_000_000} MB is over the "
@@ -105,11 +130,18 @@ def fingerprint(name: str, text: str) -> Document:
     prints = [Fingerprint(h, TOKEN_CHANNEL, stream.lines[pos], pos, 1)
               for h, pos in winnow(stream.ids)]
     if tree is not None:
-        features = shape_features(tree, bound or frozenset())
-        prints += [Fingerprint(f.hash, SHAPE_CHANNEL, f.line, order, f.weight)
-                   for order, f in enumerate(features)]
+        prints += _shape_prints(tree, bound or frozenset())
     return Document(name, text, len(stream.ids), tuple(prints), stream, None,
                     tree is not None)
+
+
+def _shape_prints(tree: ast.Module, bound: frozenset[str]) -> list[Fingerprint]:
+    try:
+        features = shape_features(tree, bound)
+    except RecursionError:  # backstop: a file too deep for the walk keeps its tokens
+        return []
+    return [Fingerprint(f.hash, SHAPE_CHANNEL, f.line, order, f.weight)
+            for order, f in enumerate(features)]
 
 
 def _parse(text: str) -> ast.Module | None:

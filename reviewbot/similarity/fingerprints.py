@@ -20,12 +20,18 @@ def winnow(ids: tuple[int, ...], k: int = K, window: int = W) -> list[tuple[int,
     if len(hashes) <= window:
         return [(min(hashes), hashes.index(min(hashes)))] if hashes else []
     chosen: list[tuple[int, int]] = []
-    last = -1
-    for start in range(len(hashes) - window + 1):
-        span = hashes[start:start + window]
-        smallest = min(span)
-        pos = start + window - 1 - span[::-1].index(smallest)  # rightmost minimum
-        if pos != last:
-            chosen.append((smallest, pos))
-            last = pos
+    last = best = -1
+    for end in range(window - 1, len(hashes)):
+        if best <= end - window:  # the minimum left the window: find the rightmost one again
+            best = _rightmost_min(hashes, end - window + 1, end)
+        elif hashes[end] <= hashes[best]:  # a new minimum, or a tie further right
+            best = end
+        if best != last:
+            chosen.append((hashes[best], best))
+            last = best
     return chosen
+
+
+def _rightmost_min(hashes: list[int], start: int, end: int) -> int:
+    span = hashes[start:end + 1]
+    return end - span[::-1].index(min(span))

@@ -20,7 +20,8 @@ from reviewbot.similarity.documents import SHAPE_CHANNEL, Document
 
 FORMAT = "reviewbot-similarity"
 # tuple hashes depend on the interpreter's hash function: an index is tied to it
-FORMAT_VERSION = f"1/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
+# (2: shape hashes keep string literals)
+FORMAT_VERSION = f"2/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,10 +33,16 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS fingerprints (
     hash INTEGER NOT NULL, doc INTEGER NOT NULL, channel INTEGER NOT NULL,
     line INTEGER NOT NULL, pos INTEGER NOT NULL, weight INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS fingerprints_hash ON fingerprints (hash);
-CREATE INDEX IF NOT EXISTS fingerprints_doc ON fingerprints (doc);
 CREATE TABLE IF NOT EXISTS doc_freq (hash INTEGER PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
+# created after a bulk load (one sort) rather than updated row by row during it
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS fingerprints_hash ON fingerprints (hash, doc);  -- covers doc_hits
+CREATE INDEX IF NOT EXISTS fingerprints_doc ON fingerprints (doc);
+"""
+_DROP_INDEXES = "DROP INDEX IF EXISTS fingerprints_hash; DROP INDEX IF EXISTS fingerprints_doc;"
+_COUNT_FREQ = ("INSERT INTO doc_freq SELECT hash, COUNT(DISTINCT doc) FROM fingerprints "
+               "GROUP BY hash")
 _LOOKUP_BATCH = 500  # hashes per IN (...) query, under SQLite's variable limit
 
 
@@ -87,6 +94,7 @@ class SimilarityIndex:
         self.path = path
         self.db = connection
         self._documents: dict[int, StoredDocument] | None = None
+        self._bulk = False
 
     @classmethod
     def open(cls, path: Path, *, create: bool = False) -> SimilarityIndex:
@@ -106,9 +114,11 @@ class SimilarityIndex:
 
     def _prepare(self, create: bool) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: safe, only the last commit at risk
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MB of pages: big builds stay in memory
         if not tables and create:
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(_SCHEMA + _INDEXES)
             self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                 [("format", FORMAT), ("version", FORMAT_VERSION)])
             return
@@ -136,8 +146,13 @@ class SimilarityIndex:
         changed = 0
         try:
             self.db.execute("BEGIN")
+            self._bulk = self._select("SELECT 1 FROM fingerprints LIMIT 1") == []
+            if self._bulk:  # first load: no per-row index or doc_freq upkeep
+                self._run_script(_DROP_INDEXES + "DELETE FROM doc_freq;")
             for origin, document in items:
                 changed += self._add_one(origin, document)
+            if self._bulk:
+                self._finish_bulk()
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             if self.db.in_transaction:
@@ -145,6 +160,15 @@ class SimilarityIndex:
             raise corrupted(self.path, str(exc)) from None
         self._documents = None
         return changed
+
+    def _finish_bulk(self) -> None:
+        self._run_script(_INDEXES)
+        self.db.execute(_COUNT_FREQ)
+        self._bulk = False
+
+    def _run_script(self, script: str) -> None:
+        for statement in filter(str.strip, script.split(";")):  # executescript would commit
+            self.db.execute(statement)
 
     def _add_one(self, origin: Origin, document: Document) -> int:
         digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -158,6 +182,8 @@ class SimilarityIndex:
         self.db.executemany("INSERT INTO fingerprints VALUES (?, ?, ?, ?, ?, ?)",
                             [(p.hash, doc_id, p.channel, p.line, p.pos, p.weight)
                              for p in document.fingerprints])
+        if self._bulk:
+            return 1
         self.db.executemany(
             "INSERT INTO doc_freq VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET n = n + 1",
             [(h,) for h in {p.hash for p in document.fingerprints}])
@@ -215,6 +241,18 @@ class SimilarityIndex:
                     f"WHERE hash IN ({marks})", batch):
                 result.setdefault(h, []).append(Posting(doc, channel, line, pos))
         return result
+
+    def doc_hits(self, hashes: Iterable[int]) -> list[tuple[int, int]]:
+        """Distinct (hash, document) pairs for ``hashes``: what ranking needs, from the index."""
+        rows: list[tuple[int, int]] = []
+        for batch in _batches(list(hashes)):
+            marks = ",".join("?" * len(batch))
+            rows += self._select(f"SELECT DISTINCT hash, doc FROM fingerprints "
+                                 f"WHERE hash IN ({marks})", batch)
+        return rows
+
+    def template_ids(self) -> frozenset[int]:
+        return frozenset(d for d, stored in self.documents().items() if stored.origin.template)
 
     def doc_postings(self, doc_id: int) -> list[tuple[int, int, int, int]]:
         """(hash, channel, line, pos) of every fingerprint of one document."""

@@ -9,7 +9,6 @@ only the best candidates are aligned token by token to find the matching regions
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from reviewbot.similarity.align import Region, align
@@ -42,12 +41,14 @@ class Match:
 
 @dataclass
 class _Weights:
-    """Per channel: the query's total weight and each document's matched weight."""
+    """The query's total weight per channel and, per document, what it matched.
+
+    ``matched[doc]`` is [token share, shape share, raw token weight, raw shape weight].
+    """
 
     total: list[float]
     matched: dict[int, list[float]]
-    raw_matched: dict[int, list[int]]
-    postings: dict[int, list[tuple[Posting, int, int]]]  # doc -> (posting, query pos, line)
+    used: dict[int, tuple[int, int, int]]  # hash counted -> (channel, query pos, query line)
 
 
 def search(index: SimilarityIndex, query: Document, settings: SearchSettings = SearchSettings(),
@@ -66,29 +67,49 @@ def search(index: SimilarityIndex, query: Document, settings: SearchSettings = S
 
 def _collect(index: SimilarityIndex, query: Document, documents: dict[int, StoredDocument],
              settings: SearchSettings) -> _Weights:
+    by_hash = _query_hashes(query)
+    freq = index.doc_freq(by_hash)
+    cap = max(settings.min_doc_cap, settings.max_doc_share * len(documents))
+    hits = index.doc_hits([h for h, n in freq.items() if n <= cap])
+    base = _template_hashes(index, hits)
+    weights = _Weights([0.0, 0.0], {}, {})
+    shares: dict[int, tuple[int, float, int]] = {}
+    for h, (channel, weight, pos, line) in by_hash.items():
+        n = freq.get(h, 0)
+        if n > cap or h in base:
+            continue  # base code
+        shares[h] = (channel, weight / max(1, n), weight)
+        weights.total[channel] += shares[h][1]
+        weights.used[h] = (channel, pos, line)
+    _add_hits(weights.matched, hits, shares)
+    return weights
+
+
+def _query_hashes(query: Document) -> dict[int, tuple[int, int, int, int]]:
     by_hash: dict[int, tuple[int, int, int, int]] = {}
     for print_ in query.fingerprints:
         if print_.hash not in by_hash:
             by_hash[print_.hash] = (print_.channel, print_.weight, print_.pos, print_.line)
-    freq = index.doc_freq(by_hash)
-    cap = max(settings.min_doc_cap, settings.max_doc_share * len(documents))
-    wanted = [h for h, n in freq.items() if n <= cap]
-    postings = index.postings(wanted)
-    weights = _Weights([0.0, 0.0], defaultdict(lambda: [0.0, 0.0]),
-                       defaultdict(lambda: [0, 0]), defaultdict(list))
-    for h, (channel, weight, pos, line) in by_hash.items():
-        n = freq.get(h, 0)
-        found = postings.get(h, ())
-        if n > cap or any(documents[p.doc].origin.template for p in found if p.doc in documents):
-            continue  # base code
-        share = weight / max(1, n)
-        weights.total[channel] += share
-        for doc in {p.doc for p in found}:
-            weights.matched[doc][channel] += share
-            weights.raw_matched[doc][channel] += weight
-        for p in found:
-            weights.postings[p.doc].append((p, pos, line))
-    return weights
+    return by_hash
+
+
+def _template_hashes(index: SimilarityIndex, hits: list[tuple[int, int]]) -> set[int]:
+    templates = index.template_ids()
+    return {h for h, doc in hits if doc in templates} if templates else set()
+
+
+def _add_hits(matched: dict[int, list[float]], hits: list[tuple[int, int]],
+              shares: dict[int, tuple[int, float, int]]) -> None:
+    """The hot loop of a query: plain lists and dict lookups, no objects per hit."""
+    for h, doc in hits:
+        share = shares.get(h)
+        if share is None:
+            continue
+        row = matched.get(doc)
+        if row is None:
+            row = matched[doc] = [0.0, 0.0, 0.0, 0.0]
+        row[share[0]] += share[1]
+        row[share[0] + 2] += share[2]
 
 
 def _rank(query: Document, weights: _Weights, documents: dict[int, StoredDocument],
@@ -115,7 +136,7 @@ def _combine(token: float, shape: float, parsed: bool, shape_share: float) -> fl
 def _match(index: SimilarityIndex, query: Document, source: StoredDocument, scores: tuple,
            weights: _Weights, authors: frozenset[str], aligned: bool) -> Match:
     score, token, shape = scores
-    raw = weights.raw_matched[source.id]
+    raw = weights.matched[source.id][2:]
     source_total = source.shape_weight if query.parsed else source.token_prints
     source_coverage = min(1.0, (raw[SHAPE_CHANNEL] if query.parsed else raw[0])
                           / source_total) if source_total else 0.0
@@ -123,8 +144,18 @@ def _match(index: SimilarityIndex, query: Document, source: StoredDocument, scor
     coverage = 0.0
     if aligned:
         other = fingerprint(source.origin.path, index.document_text(source.id))
-        regions = align(query, other, weights.postings[source.id])
+        regions = align(query, other, _seeds(index, source.id, weights))
         covered = sum(r.tokens for r in regions)
         coverage = min(1.0, covered / query.tokens) if query.tokens else 0.0
     reuse = bool(source.origin.author) and source.origin.author in authors
     return Match(source, score, token, shape, coverage, source_coverage, regions, reuse)
+
+
+def _seeds(index: SimilarityIndex, doc: int, weights: _Weights) -> list[tuple[Posting, int, int]]:
+    """(source posting, query pos, query line) of the counted hashes in one candidate."""
+    seeds = []
+    for h, channel, line, pos in index.doc_postings(doc):
+        used = weights.used.get(h)
+        if used is not None:
+            seeds.append((Posting(doc, channel, line, pos), used[1], used[2]))
+    return seeds

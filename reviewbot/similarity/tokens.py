@@ -31,9 +31,18 @@ KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print",
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 
 
+_TOKEN_IDS: dict[str, int] = {}
+_MEMO_LIMIT = 100_000  # distinct tokens remembered per process (names, operators)
+
+
 def token_id(text: str) -> int:
     """A stable small integer for a token (``hash`` of str is salted per process)."""
-    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+    found = _TOKEN_IDS.get(text)
+    if found is None:
+        found = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+        if len(_TOKEN_IDS) < _MEMO_LIMIT:
+            _TOKEN_IDS[text] = found
+    return found
 
 
 NAME_ID, STRING_ID, NUMBER_ID, NEWLINE_ID = (token_id(t) for t in ("<V>", "<S>", "<N>", "<NL>"))

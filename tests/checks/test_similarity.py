@@ -93,3 +93,12 @@ def test_python2_copy_is_still_found_and_binary_is_skipped(
     submission = make_submission({"old.py": PYTHON2, "empty.py": ""})
     codes = [f.code for f in similarity.run(submission, _config(index_path)).findings]
     assert codes == ["SIM001"]
+
+
+def test_deeply_nested_expression_is_compared_not_a_crash(
+        make_submission: Callable[..., Submission], index_path: Path) -> None:
+    deep = {"deep.py": "x = " + "+".join(["a"] * 3000) + "\n",
+            "mid.py": "y = " + "+".join(["a"] * 700) + "\n", "train.py": RENAMED}
+    outcome = similarity.run(make_submission(deep), _config(index_path))
+    assert [f.code for f in outcome.findings] == ["SIM001"]
+    assert outcome.stats["files_compared"] == 3

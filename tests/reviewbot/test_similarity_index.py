@@ -102,3 +102,20 @@ def test_index_build_from_config_and_corrupted_index_message(tmp_path: Path) -> 
     assert broken.returncode == 2
     assert "idx.sqlite is not a reviewbot index or is corrupted" in broken.stderr
     assert "reviewbot index build" in broken.stderr
+
+
+# ~560 nested binary operations (sympy's resolvent_lookup.py) overflowed the shape walk
+_DEEP = {"deep.py": "x = " + "+".join(["a"] * 3000) + "\n",
+         "mid.py": "def f(a):\n    return " + "+".join(["a"] * 700) + "\n"}
+
+
+def test_deeply_nested_expressions_are_indexed_not_a_crash(tmp_path: Path) -> None:
+    write_tree(tmp_path / "corpus", {**_DEEP, "adam.py": ORIGINAL})
+    added = _reviewbot("index", "add", "corpus", "--label", "deep", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "3 files read, 3 added or updated" in added.stdout
+
+
+def test_deep_expression_keeps_its_other_shape_features() -> None:
+    document = fingerprint("mid.py", _DEEP["mid.py"] + ORIGINAL)
+    assert document.parsed and any(p.channel == 1 for p in document.fingerprints)
