@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from reviewbot.config import Config
@@ -25,6 +26,19 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
         else:
             target.write_text(content, encoding="utf-8")
     return root
+
+
+def notebook_json(*cells: nbformat.NotebookNode) -> str:
+    """A Python 3 notebook holding ``cells``, as the JSON text a candidate would commit."""
+    notebook = nbformat.v4.new_notebook(cells=list(cells))
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    return nbformat.writes(notebook)
+
+
+def raw_line_of(text: str, needle: str) -> int:
+    """The 1-based line of ``text`` that holds ``needle``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 @pytest.fixture(autouse=True, scope="session")

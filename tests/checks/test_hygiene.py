@@ -8,6 +8,7 @@ from reviewbot.checks.base import CodeUnit
 from reviewbot.checks.hygiene import Config, parse_problems, python2_constructs, run
 from reviewbot.models import Finding, Severity
 from reviewbot.submission import Submission
+from tests.conftest import notebook_json, raw_line_of
 
 SEEDED = "import random\n\nrandom.seed(0)\n"
 CLEAN = {"README.md": "# Smith and Jones (2017)\n\nDownload the dataset first.\n",
@@ -23,17 +24,6 @@ def review(make_submission, files: dict[str, str | bytes], name: str = "SmithJon
 
 def coded(findings: list[Finding], code: str) -> list[Finding]:
     return [f for f in findings if f.code == code]
-
-
-def notebook_json(*cells: nbformat.NotebookNode) -> str:
-    notebook = nbformat.v4.new_notebook(cells=list(cells))
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                       "display_name": "Python 3"}
-    return nbformat.writes(notebook)
-
-
-def raw_line_of(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def test_a_clean_submission_has_no_findings(make_submission) -> None:

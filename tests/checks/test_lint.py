@@ -12,6 +12,7 @@ from reviewbot.checks.lint import Config, LintError, run
 from reviewbot.lintcache import LintCache, default_cache_dir
 from reviewbot.models import Finding, Outcome, Severity
 from reviewbot.submission import load
+from tests.conftest import notebook_json, raw_line_of
 
 UNUSED_IMPORT = "import os\nimport math\n\nRADIUS = math.pi\n"
 
@@ -23,17 +24,6 @@ def config(tmp_path: Path) -> Config:
 
 def with_message(outcome: Outcome, msg_id: str) -> list[Finding]:
     return [f for f in outcome.findings if f.message.startswith(f"{msg_id} ")]
-
-
-def notebook_json(*cells: nbformat.NotebookNode) -> str:
-    notebook = nbformat.v4.new_notebook(cells=list(cells))
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                       "display_name": "Python 3"}
-    return nbformat.writes(notebook)
-
-
-def raw_line_of(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def test_unused_import_keeps_pylint_id_path_and_line(make_submission, config) -> None:
