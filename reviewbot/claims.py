@@ -10,7 +10,6 @@ for ``reviewbot config show --paper``.
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from reviewbot.errors import ConfigError
+from reviewbot.validation import describe
 
 if TYPE_CHECKING:  # scipy is imported only when something is judged: `check` stays quick
     from reviewbot.stats import StatsParams
@@ -339,7 +339,8 @@ def load_paper(name: str, folder: Path, settings: StatsSettings) -> PaperClaims:
     try:
         parsed = PaperFile.model_validate(_read(path))
     except ValidationError as exc:
-        raise ConfigError(str(path), [_describe(error, ()) for error in exc.errors()]) from None
+        problems = [describe(error, _all_keys) for error in exc.errors()]
+        raise ConfigError(str(path), problems) from None
     specs = _claim_specs(parsed.claims, str(path))
     claims = tuple(resolve_claim(spec, parsed.paper, settings) for spec in specs)
     _check_tolerances(claims, str(path))
@@ -357,7 +358,8 @@ def _claim_specs(raw: list[dict[str, Any]] | dict[str, dict[str, Any]],
         try:
             specs.append(ClaimSpec.model_validate(body))
         except ValidationError as exc:
-            problems += [_describe(error, tuple(where.split(".", 1))) for error in exc.errors()]
+            problems += [describe(error, _all_keys, tuple(where.split(".", 1)))
+                         for error in exc.errors()]
     problems += [f"{where}: needs an 'id'" for where, body in entries if not body.get("id")]
     ids = [spec.id for spec in specs]
     problems += [f"claims: id {cid!r} is used twice" for cid in sorted(set(ids))
@@ -388,20 +390,10 @@ def _check_tolerances(claims: tuple[Claim, ...], source: str) -> None:
         raise ConfigError(source, problems)
 
 
-def _describe(error: Any, prefix: tuple[str, ...]) -> str:
-    loc = [*prefix, *error["loc"]]
-    where = ".".join(str(part) for part in loc) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key{_suggestion(str(loc[-1]))}"
-    message = error["msg"].removeprefix("Value error, ")
-    got = "" if error["type"] == "value_error" else f" (got {error.get('input')!r})"
-    return f"{where}: {message}{got}"
-
-
 _ALL_KEYS = [*ClaimSpec.model_fields, *PaperInfo.model_fields, "abs", "rel", "x", "y",
              "paper", "claims"]
 
 
-def _suggestion(key: str) -> str:
-    close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+def _all_keys(parent: tuple) -> list[str]:
+    """Claims files are small: any key of the format is a fair suggestion anywhere."""
+    return _ALL_KEYS

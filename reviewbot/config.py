@@ -6,7 +6,6 @@ maintainers. A value's origin (default or the file) is kept for ``reviewbot conf
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from reviewbot.github_config import GitHubSettings
 from reviewbot.models import Severity
 from reviewbot.queue import QueueSettings
 from reviewbot.runners.config import RunnerConfig
+from reviewbot.validation import describe
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"
 
@@ -95,26 +95,12 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(error) for error in exc.errors()]) from None
+        problems = [describe(error, _known_keys) for error in exc.errors()]
+        raise ConfigError(source, problems) from None
     problems = list(_unknown_rule_codes(config))
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _describe(error: Any) -> str:
-    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        return f"{location}: unknown key{_suggestion(error['loc'])}"
-    return f"{location}: {error['msg']} (got {error.get('input')!r})"
-
-
-def _suggestion(loc: tuple) -> str:
-    known = _known_keys(loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    if close:
-        return f" (did you mean '{close[0]}'?)"
-    return f" (known keys: {', '.join(sorted(known))})" if known else ""
 
 
 def _known_keys(parent: tuple) -> list[str]:
