@@ -39,7 +39,7 @@ import nbformat
 
 from reviewbot.checks.lint import Config as LintConfig
 from reviewbot.checks.lint import pylint_options
-from reviewbot.submission import load
+from reviewbot.core.submission import load
 
 FOLDER_NAME = "SmithJonesEtAl2017"
 TARGET_FULL, TARGET_RECHECK = 1.1, 0.3

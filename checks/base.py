@@ -17,9 +17,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.notebook import Notebook
-from reviewbot.submission import Submission
+from reviewbot.core.ipynb import Notebook
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 
 class CheckConfig(BaseModel):

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units, parse_python
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.notebook import Notebook
-from reviewbot.submission import Submission
+from reviewbot.core.ipynb import Notebook
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 ID = "comments"
 

@@ -24,9 +24,9 @@ from pathlib import PurePosixPath
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
-from reviewbot.models import Finding, Rule, Severity
-from reviewbot.notebook import Cell, Notebook
-from reviewbot.submission import SUBMISSION_NAME, FileEntry, Submission
+from reviewbot.core.ipynb import Cell, Notebook
+from reviewbot.core.models import Finding, Rule, Severity
+from reviewbot.core.submission import SUBMISSION_NAME, FileEntry, Submission
 
 ID = "hygiene"
 

@@ -31,9 +31,9 @@ from pathlib import Path, PurePosixPath
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
-from reviewbot.lintcache import LintCache, LintedFile, LintMessage, default_cache_dir
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.submission import Submission
+from reviewbot.checks.lintcache import LintCache, LintedFile, LintMessage, default_cache_dir
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 ID = "lint"
 

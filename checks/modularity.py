@@ -24,8 +24,8 @@ from radon.visitors import Class, ComplexityVisitor, Function
 
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.checks.comments import SourceLines, source_lines
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.submission import Submission
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 ID = "modularity"
 

@@ -15,9 +15,9 @@ from itertools import pairwise
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, parse_python
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.notebook import Cell, Notebook, python_lines
-from reviewbot.submission import Submission
+from reviewbot.core.ipynb import Cell, Notebook, python_lines
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 ID = "notebook"
 

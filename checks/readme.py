@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from reviewbot.checks.base import CheckConfig, code_units
-from reviewbot.models import Finding, Outcome, Rule, Severity
-from reviewbot.submission import Submission
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 
 ID = "readme"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.checks.base import CheckConfig
-from reviewbot.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.core.submission import Submission
 from reviewbot.similarity.documents import Document, DocumentError, document_from_bytes
 from reviewbot.similarity.index import IndexFileError, SimilarityIndex
 from reviewbot.similarity.search import Match, SearchSettings, search
-from reviewbot.submission import Submission
 
 ID = "similarity"
 

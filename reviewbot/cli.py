@@ -29,17 +29,17 @@ from rich.text import Text
 
 from reviewbot import __version__
 from reviewbot.config import effective_values, load_config
-from reviewbot.errors import ReviewbotError, UsageError
-from reviewbot.models import Review
+from reviewbot.core.errors import ReviewbotError, UsageError
+from reviewbot.core.models import Review
+from reviewbot.core.submission import discover
 from reviewbot.pipeline import review_path, select_checks
+from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_reviews
 from reviewbot.report import printable, total_verdict, verdict
 from reviewbot.report.json_report import render_json
 from reviewbot.report.markdown import render_markdown
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
-from reviewbot.run_command import RunOptions, paper_rows, rejudge, run_reviews
-from reviewbot.service import QueueName, ServeRequest, run_serve, run_worker
-from reviewbot.submission import discover
+from reviewbot.service.serve import QueueName, ServeRequest, run_serve, run_worker
 
 MIN_WIDTH = 120  # when not a terminal: wide enough that paths are never wrapped
 EXIT_OK, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 3

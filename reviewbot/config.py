@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from reviewbot.checks import REGISTRY
 from reviewbot.checks.base import CheckConfig
-from reviewbot.claims import StatsSettings
-from reviewbot.errors import ConfigError
-from reviewbot.github_config import GitHubSettings
-from reviewbot.models import Severity
-from reviewbot.queue import QueueSettings
+from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import Severity
+from reviewbot.core.validation import describe
+from reviewbot.github.settings import GitHubSettings
+from reviewbot.replication.claims import StatsSettings
 from reviewbot.runners.config import RunnerConfig
-from reviewbot.validation import describe
+from reviewbot.service.queue import QueueSettings
 
 CONFIG_ENV = "REVIEWBOT_CONFIG"
 

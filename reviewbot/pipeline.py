@@ -15,9 +15,9 @@ from reviewbot import __version__
 from reviewbot.checks import REGISTRY
 from reviewbot.checks.base import CheckConfig, CheckModule
 from reviewbot.config import Config
-from reviewbot.errors import UsageError
-from reviewbot.models import CheckResult, Finding, Outcome, Review, Severity, Status, freeze
-from reviewbot.submission import LoadLimits, Submission, load
+from reviewbot.core.errors import UsageError
+from reviewbot.core.models import CheckResult, Finding, Outcome, Review, Severity, Status, freeze
+from reviewbot.core.submission import LoadLimits, Submission, load
 
 
 def select_checks(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[str]:

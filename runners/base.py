@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from reviewbot.models import RunResult
+from reviewbot.core.models import RunResult
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reviewbot.errors import ReviewbotError
+from reviewbot.core.errors import ReviewbotError
 
 KERNEL_PACKAGES = ("ipykernel",)  # what the kernel itself needs on top of the submission's
 BUILD_TIMEOUT_S = 1800

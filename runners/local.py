@@ -21,7 +21,7 @@ from typing import Any
 
 import nbformat
 
-from reviewbot.models import RunResult
+from reviewbot.core.models import RunResult
 from reviewbot.runners.base import CellProgress, ProgressCallback, RunRequest
 from reviewbot.runners.config import RunnerConfig
 from reviewbot.runners.device import describe_device

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewbot.models import Series
+from reviewbot.core.models import Series
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 MAX_METRICS_BYTES = 10_000_000

@@ -21,8 +21,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reviewbot.errors import ReviewbotError
-from reviewbot.settings import SECRET_VARIABLES
+from reviewbot.core.errors import ReviewbotError
+from reviewbot.service.settings import SECRET_VARIABLES
 
 NOBODY = 65534
 HIDDEN_DIRS = ("/tmp", "/var/tmp", "/run", "/dev/shm", "/root", "/home")

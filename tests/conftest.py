@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from reviewbot.config import Config
-from reviewbot.submission import Submission, load
+from reviewbot.core.submission import Submission, load
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from reviewbot.checks import REGISTRY
-from reviewbot.replication import RUN_RULES
-from reviewbot.submission import RULES as LOAD_RULES
+from reviewbot.core.submission import RULES as LOAD_RULES
+from reviewbot.replication.verdicts import RUN_RULES
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "KingmaBa2014"

@@ -16,8 +16,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from reviewbot.queue import JobQueue
-from reviewbot.settings import Settings
+from reviewbot.service.queue import JobQueue
+from reviewbot.service.settings import Settings
 from reviewbot.webhooks.events import Ignored, PayloadError, Work, interpret, repository_of
 from reviewbot.webhooks.metrics import Metrics
 from reviewbot.webhooks.signature import is_valid

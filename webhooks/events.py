@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewbot.jobs import Job, JobSpec
+from reviewbot.service.jobs import Job, JobSpec
 
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
 REVIEW = "review"

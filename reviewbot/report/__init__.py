@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reviewbot.models import CheckResult, Finding, Review, Severity, Status
+from reviewbot.core.models import CheckResult, Finding, Review, Severity, Status
 
 LOAD_CHECK = "load"  # the pseudo-check under which loading the folder reports
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reviewbot.models import ClaimVerdict, Review, RunResult, Verdict
+from reviewbot.core.models import ClaimVerdict, Review, RunResult, Verdict
 
 HEADERS = ("claim", "verdict", "paper", "observed", "n", "p", "why")
 VERDICT_WORD = {Verdict.REPRODUCED: "reproduced", Verdict.NOT_REPRODUCED: "not reproduced",

@@ -13,10 +13,10 @@ from importlib import resources
 from typing import Any
 
 from reviewbot import __version__
-from reviewbot.models import CheckResult, Finding, Review
+from reviewbot.core.models import CheckResult, Finding, Review
+from reviewbot.replication.runs_io import run_dict
 from reviewbot.report import Counts, verdict
 from reviewbot.report.claims_table import verdict_dict
-from reviewbot.runs_io import run_dict
 
 SCHEMA_ID = "reviewbot.review/1"
 SCHEMA_FILE = "review-v1.json"

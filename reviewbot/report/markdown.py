@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewbot.models import Finding, Review, Verdict
+from reviewbot.core.models import Finding, Review, Verdict
 from reviewbot.report import by_file, location, summary_rows, total_verdict, verdict
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
 

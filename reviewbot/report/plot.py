@@ -14,8 +14,8 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # not pyplot: no global state, no display ever needed
 
-from reviewbot.claims import Claim, PaperClaims
-from reviewbot.models import ClaimVerdict, Review, RunResult, Verdict
+from reviewbot.core.models import ClaimVerdict, Review, RunResult, Verdict
+from reviewbot.replication.claims import Claim, PaperClaims
 
 COLOURS = {Verdict.REPRODUCED: "tab:green", Verdict.NOT_REPRODUCED: "tab:red",
            Verdict.INCONCLUSIVE: "tab:orange", Verdict.NOT_CHECKED: "tab:gray"}

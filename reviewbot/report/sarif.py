@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reviewbot import __version__
-from reviewbot.models import Finding, Review, Rule, Severity, Status
+from reviewbot.core.models import Finding, Review, Rule, Severity, Status
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -27,8 +27,8 @@ LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "n
 def known_rules() -> list[Rule]:
     """Every rule reviewbot can report: loading the folder's, then each check's."""
     from reviewbot.checks import REGISTRY  # the catalogue, not the checks' behaviour
-    from reviewbot.replication import RUN_RULES
-    from reviewbot.submission import RULES as LOAD_RULES
+    from reviewbot.core.submission import RULES as LOAD_RULES
+    from reviewbot.replication.verdicts import RUN_RULES
 
     return [*LOAD_RULES, *(rule for module in REGISTRY.values() for rule in module.RULES),
             *RUN_RULES]

@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from reviewbot.models import Finding, Review, Severity, Verdict
+from reviewbot.core.models import Finding, Review, Severity, Verdict
 from reviewbot.report import (
     by_file,
     location,

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from reviewbot.checks.similarity import Config, data_dir, index_location, search_settings
-from reviewbot.errors import UsageError
+from reviewbot.core.errors import UsageError
 from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
 from reviewbot.similarity.documents import DocumentError, read_document
 from reviewbot.similarity.index import SimilarityIndex

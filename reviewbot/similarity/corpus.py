@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reviewbot.errors import UsageError
+from reviewbot.core.errors import UsageError
 from reviewbot.similarity.documents import Document, read_many
 from reviewbot.similarity.index import Origin, SimilarityIndex
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from reviewbot.notebook import Notebook, NotebookFormatError, parse_notebook
+from reviewbot.core.ipynb import Notebook, NotebookFormatError, parse_notebook
 from reviewbot.similarity.fingerprints import winnow
 from reviewbot.similarity.shapes import bound_names, shape_features
 from reviewbot.similarity.tokens import TokenStream, normalize

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewbot.errors import ReviewbotError
+from reviewbot.core.errors import ReviewbotError
 from reviewbot.similarity.documents import SHAPE_CHANNEL, Document
 
 FORMAT = "reviewbot-similarity"

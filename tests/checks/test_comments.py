@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviewbot.checks import comments
 from reviewbot.checks.comments import Config, run, source_lines
 from reviewbot.config import Config as ReviewbotConfig
-from reviewbot.models import Finding, Outcome, Severity
+from reviewbot.core.models import Finding, Outcome, Severity
 from tests.checks.test_modularity import CLEAN_MODULE, notebook
 
 

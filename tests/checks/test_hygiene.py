@@ -6,8 +6,8 @@ import nbformat
 
 from reviewbot.checks.base import CodeUnit
 from reviewbot.checks.hygiene import Config, parse_problems, python2_constructs, run
-from reviewbot.models import Finding, Severity
-from reviewbot.submission import Submission
+from reviewbot.core.models import Finding, Severity
+from reviewbot.core.submission import Submission
 from tests.conftest import notebook_json, raw_line_of
 
 SEEDED = "import random\n\nrandom.seed(0)\n"

@@ -9,9 +9,9 @@ import nbformat
 import pytest
 
 from reviewbot.checks.lint import Config, LintError, run
-from reviewbot.lintcache import LintCache, default_cache_dir
-from reviewbot.models import Finding, Outcome, Severity
-from reviewbot.submission import load
+from reviewbot.checks.lintcache import LintCache, default_cache_dir
+from reviewbot.core.models import Finding, Outcome, Severity
+from reviewbot.core.submission import load
 from tests.conftest import notebook_json, raw_line_of
 
 UNUSED_IMPORT = "import os\nimport math\n\nRADIUS = math.pi\n"

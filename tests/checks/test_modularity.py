@@ -13,7 +13,7 @@ from reviewbot.checks import modularity
 from reviewbot.checks.base import CodeUnit, code_units
 from reviewbot.checks.comments import SourceLines, source_lines
 from reviewbot.checks.modularity import Config, run
-from reviewbot.models import Finding, Outcome, Severity
+from reviewbot.core.models import Finding, Outcome, Severity
 
 
 def branchy(name: str = "classify", branches: int = 15, indent: str = "") -> str:

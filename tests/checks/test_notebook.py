@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from reviewbot.checks import notebook
 from reviewbot.checks.notebook import Config, run
-from reviewbot.models import Finding, Severity
+from reviewbot.core.models import Finding, Severity
 
 NB = "KingmaBa2014.ipynb"
 

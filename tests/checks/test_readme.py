@@ -9,9 +9,9 @@ import pytest
 
 from reviewbot.checks import readme
 from reviewbot.checks.readme import Config, parse_readme, run
-from reviewbot.models import Finding, Outcome, Severity
+from reviewbot.core.models import Finding, Outcome, Severity
+from reviewbot.core.submission import load
 from reviewbot.pipeline import run_check
-from reviewbot.submission import load
 
 # A README as a DLC candidate would write it for Kingma & Ba (2014): every section present.
 GOOD_README = """\

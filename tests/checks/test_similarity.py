@@ -8,11 +8,17 @@ from pathlib import Path
 import pytest
 
 from reviewbot.checks import similarity
-from reviewbot.models import Severity
+from reviewbot.core.models import Severity
+from reviewbot.core.submission import Submission
 from reviewbot.similarity.documents import fingerprint
 from reviewbot.similarity.index import Origin, SimilarityIndex
-from reviewbot.submission import Submission
-from tests.reviewbot.similarity_samples import ORIGINAL, RENAMED, REWRITTEN, UNRELATED, notebook_of
+from tests.reviewbot.similarity.similarity_samples import (
+    ORIGINAL,
+    RENAMED,
+    REWRITTEN,
+    UNRELATED,
+    notebook_of,
+)
 
 
 @pytest.fixture
@@ -88,7 +94,7 @@ def test_corrupted_index_is_one_clear_finding(make_submission: Callable[..., Sub
 
 def test_python2_copy_is_still_found_and_binary_is_skipped(
         make_submission: Callable[..., Submission], index_path: Path) -> None:
-    from tests.reviewbot.similarity_samples import PYTHON2
+    from tests.reviewbot.similarity.similarity_samples import PYTHON2
 
     submission = make_submission({"old.py": PYTHON2, "empty.py": ""})
     codes = [f.code for f in similarity.run(submission, _config(index_path)).findings]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from reviewbot.models import RunResult
+from reviewbot.core.models import RunResult
 from reviewbot.runners.base import CellProgress, RunRequest
 from reviewbot.runners.config import RunnerConfig
 from reviewbot.runners.local import LocalRunner

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.errors import ReviewbotError
+from reviewbot.core.errors import ReviewbotError
 from reviewbot.runners import sandbox
 from reviewbot.runners.config import RunnerConfig
 from reviewbot.runners.environments import EnvironmentBuildError, requirement_lines

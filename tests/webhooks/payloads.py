@@ -1,7 +1,7 @@
 """Real webhook payloads from @octokit/webhooks-examples, and signed deliveries of them.
 
-.ci/run installs the npm package into .ci/node; without it these tests fail (not skip):
-the point is to exercise GitHub's own payloads.
+dev/install-test-deps installs the npm package into .ci/node; without it these tests fail
+(not skip): the point is to exercise GitHub's own payloads.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ INSTALL_LINE = "npm install --prefix .ci/node @octokit/webhooks-examples"
 @cache
 def _index(path: Path = INDEX) -> tuple[dict[str, Any], ...]:
     if not path.is_file():
-        pytest.fail(f"{path} is missing: run .ci/run's install line: {INSTALL_LINE}",
+        pytest.fail(f"{path} is missing: run dev/install-test-deps ({INSTALL_LINE})",
                     pytrace=False)
     return tuple(json.loads(path.read_text(encoding="utf-8")))
 

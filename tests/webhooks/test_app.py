@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reviewbot.jobs import QUEUED
-from reviewbot.queue import JobQueue
-from reviewbot.settings import Settings
+from reviewbot.service.jobs import QUEUED
+from reviewbot.service.queue import JobQueue
+from reviewbot.service.settings import Settings
 from reviewbot.webhooks import create_app
 from reviewbot.webhooks.signature import sign
 from tests.webhooks.payloads import delivery, examples

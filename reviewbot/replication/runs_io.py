@@ -1,0 +1,164 @@
+"""Run results as JSON, and back: what ``check --run --save-runs`` writes and ``verdict`` reads.
+
+One run is the same dictionary in both documents:
+
+- ``reviewbot.runs/1`` (``--save-runs FILE``):
+  ``{"schema": "reviewbot.runs/1", "submissions": [{"submission": NAME, "runs": [RUN...]}]}``
+- ``reviewbot.review/1`` (``check --run --format json``): each review carries ``"runs"``.
+
+``reviewbot verdict`` accepts either, so a saved JSON report can be re-judged as well.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reviewbot.core.errors import UsageError
+from reviewbot.core.models import RunResult, Series, freeze
+
+RUNS_SCHEMA = "reviewbot.runs/1"
+REVIEW_SCHEMA = "reviewbot.review/1"
+
+
+def run_dict(run: RunResult) -> dict[str, Any]:
+    """One run as plain JSON (non-finite numbers as null: the run refused them anyway)."""
+    return {
+        "notebook": run.notebook, "seed": run.seed, "ok": run.ok,
+        "seconds": round(run.seconds, 3), "run_id": run.run_id,
+        "scalars": {k: _number(v) for k, v in run.scalars.items()},
+        "series": {k: {"x": [_number(v) for v in s.x], "y": [_number(v) for v in s.y],
+                       "x_name": s.x_name} for k, s in run.series.items()},
+        "error": run.error, "error_cell": run.error_cell, "output_tail": run.output_tail,
+        "device": run.device, "environment": dict(run.environment),
+        "parameters": {k: _plain(v) for k, v in run.parameters.items()},
+        "problems": list(run.problems),
+    }
+
+
+def _number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _plain(value: object) -> Any:
+    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+
+
+def runs_document(runs_by_submission: Mapping[str, Sequence[RunResult]]) -> dict[str, Any]:
+    return {"schema": RUNS_SCHEMA, "submissions": [
+        {"submission": name, "runs": [run_dict(run) for run in runs]}
+        for name, runs in runs_by_submission.items()]}
+
+
+def write_runs(path: Path, runs_by_submission: Mapping[str, Sequence[RunResult]]) -> None:
+    text = json.dumps(runs_document(runs_by_submission), indent=2, allow_nan=False)
+    try:
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the runs to {path}: {exc.strerror or exc}") from None
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+class _SeriesIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    x: list[float | None]
+    y: list[float | None]
+    x_name: str = "step"
+
+
+class _RunIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # newer writers may add fields
+
+    notebook: str
+    seed: int
+    ok: bool
+    seconds: float = 0.0
+    run_id: str = ""
+    scalars: dict[str, float | None] = Field(default_factory=dict)
+    series: dict[str, _SeriesIn] = Field(default_factory=dict)
+    error: str = ""
+    error_cell: int | None = None
+    output_tail: str = ""
+    device: str = ""
+    environment: dict[str, str] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+
+    def result(self) -> RunResult:
+        nan = float("nan")
+        series = {k: Series(tuple(nan if v is None else v for v in s.x),
+                            tuple(nan if v is None else v for v in s.y), s.x_name)
+                  for k, s in self.series.items()}
+        return RunResult(
+            self.notebook, self.seed, self.ok, self.seconds, self.run_id,
+            freeze({k: nan if v is None else v for k, v in self.scalars.items()}),
+            freeze(series), self.error, self.error_cell, self.output_tail, self.device,
+            freeze(self.environment), freeze(self.parameters), tuple(self.problems))
+
+
+@dataclass(frozen=True)
+class StoredRuns:
+    """One submission's runs read back from a file."""
+
+    submission: str
+    root: str
+    runs: tuple[RunResult, ...]
+
+
+def read_runs(path: Path) -> list[StoredRuns]:
+    """The runs of every submission in a runs file or a JSON report; errors name file and key."""
+    data = _load_json(path)
+    entries = _entries(data, path)
+    stored = []
+    for index, entry in enumerate(entries):
+        runs = []
+        for number, raw in enumerate(entry.get("runs") or []):
+            runs.append(_parse_run(raw, f"{path}: {_where(data)}[{index}].runs[{number}]"))
+        stored.append(StoredRuns(str(entry.get("submission", "")), str(entry.get("root", "")),
+                                 tuple(runs)))
+    return stored
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+
+
+def _entries(data: Any, path: Path) -> list[dict[str, Any]]:
+    schema = data.get("schema") if isinstance(data, dict) else None
+    key = {RUNS_SCHEMA: "submissions", REVIEW_SCHEMA: "reviews"}.get(str(schema))
+    if key is None:
+        raise UsageError(f"{path}: not a runs file ({RUNS_SCHEMA}, from check --run --save-runs) "
+                         f"nor a JSON report ({REVIEW_SCHEMA}); its schema is {schema!r}")
+    entries = data.get(key)
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{path}: {key}: expected a list of objects")
+    return entries
+
+
+def _where(data: dict[str, Any]) -> str:
+    return "submissions" if data.get("schema") == RUNS_SCHEMA else "reviews"
+
+
+def _parse_run(raw: Any, where: str) -> RunResult:
+    try:
+        return _RunIn.model_validate(raw).result()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"{where}.{key}: {first['msg']}") from None

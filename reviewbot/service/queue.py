@@ -1,0 +1,137 @@
+"""The durable job queue: a job row in the store, then a huey task that carries it out.
+
+Two huey instances, one per resource class: ``cpu`` (fetch, static review, judging,
+posting) and ``gpu`` (notebook runs), each consumed by its own ``reviewbot worker``. By
+default both are SQLite files in ``REVIEWBOT_DATA_DIR``; ``[queue] url = "redis://..."``
+puts them on Redis so GPU hosts can take runs from another machine.
+
+huey forgets a task whose process died mid-run, so a consumer starts by asking the job
+store which jobs of its kinds are still queued (or were running in a process that is gone)
+and enqueues them again; claiming a job is atomic, so a job enqueued twice runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reviewbot.service.jobs import Job, JobSpec, JobStore, Recorded
+from reviewbot.service.settings import Settings
+
+log = logging.getLogger("reviewbot.service.queue")
+
+QUEUES = ("cpu", "gpu")
+KIND_QUEUE = {"review": "cpu", "run": "gpu"}  # which consumer does which kind of job
+STALE_TASK = "mark_stale"
+
+Dispatch = Callable[[JobSpec], None]
+StaleHandler = Callable[[Mapping[str, Any]], None]
+
+
+class QueueSettings(BaseModel):
+    """The ``[queue]`` table: where jobs wait and how failures are retried."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field("", description="empty: SQLite files in REVIEWBOT_DATA_DIR; "
+                                     "redis://host:port/db to share the queue between machines")
+    retries: int = Field(5, ge=0, description="retries of a job after a GitHub outage or rate "
+                                              "limit (a submission's own problems are not retried)")
+    backoff_s: float = Field(30.0, gt=0, description="seconds before the first retry; doubled "
+                                                     "each time (a Retry-After from GitHub wins)")
+    max_backoff_s: float = Field(1800.0, gt=0, description="longest wait between two retries")
+    cpu_workers: int = Field(2, ge=1, description="threads of the cpu consumer")
+    gpu_workers: int = Field(1, ge=1, description="threads of the gpu consumer (one per GPU)")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_only(cls, url: str) -> str:
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty (SQLite) or a redis:// URL")
+        return url
+
+    def retry_delay(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds before retry number ``attempts`` (1-based)."""
+        delay = min(self.max_backoff_s, self.backoff_s * 2 ** max(0, attempts - 1))
+        return max(delay, retry_after or 0.0)
+
+
+def make_huey(name: str, settings: Settings, queue_settings: QueueSettings) -> Huey:
+    """One queue: a SQLite file under the data dir, or a Redis list named ``name``."""
+    if queue_settings.url:
+        return RedisHuey(name, url=queue_settings.url, results=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # No fsync per task (6 ms each here): a process crash loses nothing, and after a power
+    # loss the job store (the source of truth) re-enqueues what the queue file lost.
+    return SqliteHuey(name, filename=str(settings.data_dir / f"{name}.sqlite3"), results=False,
+                      fsync=False)
+
+
+class JobQueue:
+    """The store and the two huey queues; what the webhook and the workers share."""
+
+    def __init__(self, settings: Settings, queue_settings: QueueSettings | None = None) -> None:
+        self.settings = settings
+        self.config = queue_settings or QueueSettings()
+        self.store = JobStore(settings.data_dir / "jobs.sqlite3")
+        self.hueys = {which: make_huey(f"reviewbot-{which}", settings, self.config)
+                      for which in QUEUES}
+        self.dispatch: Dispatch | None = None  # set by the worker that consumes
+        self.on_stale: StaleHandler | None = None
+        self._tasks = {kind: self.hueys[which].task(name=kind)(self._execute)
+                       for kind, which in KIND_QUEUE.items()}
+        self._stale_task = self.hueys["cpu"].task(name=STALE_TASK)(self._mark_stale)
+
+    # ---- the webhook's side: record, then enqueue ----------------------------------------
+
+    def submit(self, spec: JobSpec, delivery_id: str, *, rerun: bool = False) -> Recorded:
+        """Record the job of a delivery and enqueue it when it is new."""
+        recorded = self.store.record(spec, delivery_id, rerun=rerun)
+        if recorded.created:
+            self.enqueue(spec)
+        return recorded
+
+    def enqueue(self, spec: JobSpec, delay: float = 0.0) -> None:
+        task = self._tasks[spec.kind]
+        if delay > 0:
+            task.schedule(args=(asdict(spec),), delay=delay)
+        else:
+            task(asdict(spec))
+
+    def supersede(self, repo: str, pr: int, new_sha: str) -> list[Job]:
+        """Cancel older heads' jobs; a cpu task marks their check runs stale."""
+        cancelled = self.store.supersede(repo, pr, new_sha)
+        for job in cancelled:
+            if job.check_id is not None:
+                self._stale_task({"repo": job.spec.repo, "installation_id":
+                                  job.spec.installation_id, "check_id": job.check_id,
+                                  "newer_sha": new_sha})
+        return cancelled
+
+    # ---- the consumer's side --------------------------------------------------------------
+
+    def recover(self, which: str) -> int:
+        """Enqueue again the jobs of queue ``which`` that huey may have lost."""
+        kinds = [kind for kind, queue in KIND_QUEUE.items() if queue == which]
+        jobs = self.store.recover(kinds)
+        for job in jobs:
+            self.enqueue(job.spec)
+        return len(jobs)
+
+    def _execute(self, spec: dict[str, Any]) -> None:
+        if self.dispatch is None:
+            raise RuntimeError("this process enqueues only; run `reviewbot worker` to consume")
+        self.dispatch(JobSpec(**spec))
+
+    def _mark_stale(self, request: dict[str, Any]) -> None:
+        if self.on_stale is not None:
+            self.on_stale(request)
+
+    def pending(self, which: str) -> int:
+        """Tasks waiting in huey's queue ``which`` (for tests and the benchmark)."""
+        return self.hueys[which].pending_count()

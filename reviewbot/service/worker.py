@@ -1,0 +1,284 @@
+"""The job functions a consumer runs, and the consumer itself (``reviewbot worker``).
+
+A job is claimed in the job store first (so a job enqueued twice runs once), carried out,
+and closed as done, failed or cancelled. GitHub outages and rate limits are retried with
+backoff; a submission's own problems and the bot's bugs are not, and the PR is told once,
+with the job key, that the bot failed. Posting is idempotent (the GitHub adapter finds its
+own earlier review and comment by their markers), so a job retried after a crash between
+posting and closing posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reviewbot.config import Config, LoadedConfig
+from reviewbot.core.errors import ReviewbotError
+from reviewbot.core.models import Review
+from reviewbot.github.client import GitHubError, connect
+from reviewbot.github.fetch import fetch_head, submission_folders
+from reviewbot.pipeline import review_path, select_checks
+from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobSpec
+from reviewbot.service.queue import KIND_QUEUE, JobQueue
+from reviewbot.service.settings import Settings
+
+log = logging.getLogger("reviewbot.service.worker")
+
+REPLICATION_MODULE = "reviewbot.replication.verdicts"
+RUN = "run"
+
+
+class Superseded(Exception):
+    """The job was cancelled while it ran: a newer push made it pointless."""
+
+
+class Worker:
+    """Runs the jobs of one process; ``connect`` is ``reviewbot.github.client.connect``."""
+
+    def __init__(self, queue: JobQueue, settings: Settings, config: Config,
+                 config_source: str = "built-in defaults") -> None:
+        self.queue, self.settings, self.config = queue, settings, config
+        self.loaded = LoadedConfig(config, config_source)  # papers/ is found beside it
+        queue.dispatch = self.handle
+        queue.on_stale = self.mark_stale
+
+    # ---- one job, start to end -----------------------------------------------------------
+
+    def handle(self, spec: JobSpec) -> None:
+        """Claim, run, close. Never raises: huey's own retries are not used."""
+        job = self.queue.store.claim(spec)
+        if job is None:
+            log.info("%s: not queued any more, skipped", spec.key)
+            return
+        log.info("%s: attempt %d", job.key, job.attempts)
+        try:
+            JOB_KINDS[spec.kind](self, job)
+        except Superseded:
+            self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push")
+        except Exception as exc:
+            self._failed(job, exc)
+        else:
+            self.queue.store.finish(job.key, DONE)
+            log.info("%s: done", job.key)
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        delay = retry_delay(exc)
+        if delay is not None and job.attempts <= self.config.queue.retries:
+            wait = self.config.queue.retry_delay(job.attempts, delay)
+            log.warning("%s: %s; retry in %.1f s", job.key, describe(exc), wait)
+            self.queue.store.finish(job.key, QUEUED, describe(exc))
+            self.queue.enqueue(job.spec, delay=wait)
+            return
+        log.error("%s: failed: %s", job.key, describe(exc), exc_info=not _expected(exc))
+        self.queue.store.finish(job.key, FAILED, describe(exc))
+        self._report(job, exc)
+
+    def _report(self, job: Job, exc: Exception) -> None:
+        """Tell the PR once that this job failed (a failed report is only logged)."""
+        current = self.queue.store.get(job.key)
+        if current is None or current.reported:
+            return
+        try:
+            repo = self.connect(job.spec.repo, job.spec.installation_id)
+            repo.report_failure(job.spec.pr, job.spec.sha, job.key, failure_message(exc),
+                                current.check_id)
+        except Exception as report_error:
+            log.error("%s: could not report the failure: %s", job.key, describe(report_error))
+        else:
+            self.queue.store.mark_reported(job.key)
+
+    def connect(self, repo: str, installation_id: int | None) -> Any:
+        return connect(self.settings, repo, installation_id, self.config.github)
+
+    def checkpoint(self, job: Job) -> None:
+        """Stop here if a newer push cancelled this job while it ran."""
+        current = self.queue.store.get(job.key)
+        if current is None or current.state != RUNNING:
+            raise Superseded(job.key)
+
+    def mark_stale(self, request: dict[str, Any]) -> None:
+        """The cpu task that marks a superseded job's check run stale."""
+        try:
+            repo = self.connect(request["repo"], request["installation_id"])
+            repo.mark_stale(request["check_id"], request["newer_sha"])
+        except Exception as exc:  # a stale mark is cosmetic: log, never crash the consumer
+            log.warning("marking check run %s stale failed: %s", request["check_id"],
+                        describe(exc))
+
+
+# ---- the kinds of job ---------------------------------------------------------------------
+
+
+def review_pull_request(worker: Worker, job: Job) -> None:
+    """Fetch the PR head, review the submission folders it touches, post the review."""
+    repo = worker.connect(job.spec.repo, job.spec.installation_id)
+    pr = repo.pull_request(job.spec.pr)
+    if pr.head_sha != job.spec.sha:
+        _follow_new_head(worker, job, pr.head_sha, pr.draft)
+    check_id = job.check_id or repo.start_check(job.spec.sha)
+    worker.queue.store.set_check(job.key, check_id)
+    split, reviews = _review_head(worker, repo, pr, check_id)
+    _stop_if_cancelled(worker, job, repo, check_id)
+    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
+    if not pr.draft and split.folders and replication_available():
+        worker.queue.submit(dataclasses.replace(job.spec, kind=RUN, draft=False), "")
+
+
+def _review_head(worker: Worker, repo: Any, pr: Any,
+                 check_id: int) -> tuple[Any, list[tuple[str, Review]]]:
+    """(folder split, [(folder, Review)]) of the PR head, fetched into a scratch folder."""
+    split = submission_folders(pr.changed_paths)
+    with tempfile.TemporaryDirectory(prefix="reviewbot-head-") as scratch:
+        root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
+                          repo.clone_token())
+        repo.update_check(check_id, f"Reviewing {', '.join(split.folders) or 'nothing'}")
+        selected = select_checks()
+        reviews = [(folder, review_path(root / folder, worker.config, selected))
+                   for folder in split.folders if (root / folder).is_dir()]
+    return split, reviews
+
+
+def _follow_new_head(worker: Worker, job: Job, head_sha: str, draft: bool) -> None:
+    """The PR moved on (a push we have not heard of yet): review the new head instead."""
+    worker.queue.submit(dataclasses.replace(job.spec, sha=head_sha, draft=draft), "")
+    worker.queue.supersede(job.spec.repo, job.spec.pr, head_sha)
+    raise Superseded(job.key)
+
+
+def _stop_if_cancelled(worker: Worker, job: Job, repo: Any, check_id: int) -> None:
+    try:
+        worker.checkpoint(job)
+    except Superseded:
+        current = worker.queue.store.get(job.key)
+        repo.mark_stale(check_id, current.superseded_by if current else "")
+        raise
+
+
+def run_notebooks(worker: Worker, job: Job) -> None:
+    """The gpu job: run the notebooks of the PR head, judge the claims, post again.
+
+    The review of this head was posted already (one per SHA); this edits the sticky summary
+    and the check run with the runs and verdicts.
+    """
+    from reviewbot.replication import (
+        session as run_command,  # runners and scipy load only on the gpu side
+    )
+
+    repo = worker.connect(job.spec.repo, job.spec.installation_id)
+    pr = repo.pull_request(job.spec.pr)
+    if pr.head_sha != job.spec.sha:
+        raise Superseded(job.key)
+    check_id = repo.start_check(job.spec.sha)
+    runner = run_command.make_runner(worker.config, no_sandbox=False)
+    plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
+    split = submission_folders(pr.changed_paths)
+    with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
+        root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
+                          repo.clone_token())
+        repo.update_check(check_id, f"Running the notebooks of {', '.join(split.folders)}")
+        reviews = [(folder, _replicated(worker, root / folder, runner, plan))
+                   for folder in split.folders if (root / folder).is_dir()]
+    worker.checkpoint(job)
+    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
+
+
+def _replicated(worker: Worker, folder: Path, runner: Any, plan: Any) -> Review:
+    from reviewbot.replication import session as run_command
+
+    static = review_path(folder, worker.config, select_checks())
+    paper = run_command.paper_claims(worker.loaded, folder.name)
+    return run_command.replicate(static, runner, plan, paper, worker.config.stats)
+
+
+JOB_KINDS: dict[str, Callable[[Worker, Job], None]] = {
+    "review": review_pull_request,
+    RUN: run_notebooks,
+}
+assert set(JOB_KINDS) == set(KIND_QUEUE), "every job kind has a queue and a function"
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def folder_notes(split: Any) -> tuple[str, ...]:
+    """What the review says about a PR that touches more than one submission folder."""
+    notes = []
+    if len(split.folders) > 1:
+        notes.append(f"This pull request changes {len(split.folders)} submission folders "
+                     f"({', '.join(split.folders)}); each is reviewed on its own. "
+                     "One paper per pull request is easier to review.")
+    if split.stray:
+        shown = ", ".join(split.stray[:10]) + (" ..." if len(split.stray) > 10 else "")
+        notes.append(f"Files outside any submission folder are changed: {shown}.")
+    if not split.folders:
+        notes.append("This pull request changes no submission folder: nothing was reviewed.")
+    return tuple(notes)
+
+
+def retry_delay(exc: BaseException) -> float | None:
+    """Seconds GitHub asked us to wait (0: use the backoff) when ``exc`` is worth a retry.
+
+    GitHub 5xx, rate limits (primary or secondary) and network trouble are; anything else
+    (a submission's own problem, a bot bug) is not.
+    """
+    if isinstance(exc, GitHubError):
+        if not exc.retryable:
+            return None
+        cause = exc.__cause__
+        if getattr(cause, "status", None) is None:
+            return 0.0  # network trouble: the backoff decides
+        exc = cause  # PyGithub's exception carries the headers
+    status = getattr(exc, "status", None)
+    headers = getattr(exc, "headers", None) or {}
+    limited = "RateLimit" in type(exc).__name__ or (
+        status in (403, 429) and ("retry-after" in _lower(headers) or
+                                  _lower(headers).get("x-ratelimit-remaining") == "0"))
+    if not (limited or (isinstance(status, int) and status >= 500)):
+        return None
+    retry_after = str(_lower(headers).get("retry-after", "0"))
+    return float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 0.0
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in dict(headers).items()}
+
+
+def _expected(exc: Exception) -> bool:
+    return isinstance(exc, ReviewbotError) or retry_delay(exc) is not None
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+
+
+def failure_message(exc: Exception) -> str:
+    """The one line the PR gets when a job fails for the bot's own reasons."""
+    if isinstance(exc, ReviewbotError):
+        return f"reviewbot could not review this pull request: {' '.join(str(exc).split())}"
+    return (f"reviewbot failed on its own ({type(exc).__name__}); the maintainers have the "
+            "log. Re-run the check once it is fixed.")
+
+
+def replication_available() -> bool:
+    """Notebook runs exist in this installation (the replication module and its runner)."""
+    return importlib.util.find_spec(REPLICATION_MODULE) is not None
+
+
+# ---- the consumer ---------------------------------------------------------------------------
+
+
+def consume(queue: JobQueue, which: str, workers: int | None = None) -> None:
+    """Run queue ``which``'s consumer until SIGINT/SIGTERM (huey handles both)."""
+    count = workers or (queue.config.cpu_workers if which == "cpu" else queue.config.gpu_workers)
+    recovered = queue.recover(which)
+    log.info("%s consumer: %d job(s) re-enqueued from the job store", which, recovered)
+    consumer = queue.hueys[which].create_consumer(workers=count, worker_type="thread",
+                                                  periodic=False, check_worker_health=False)
+    consumer.run()
+
