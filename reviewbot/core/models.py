@@ -201,6 +201,19 @@ class ClaimVerdict:
 
 
 @dataclass(frozen=True)
+class ResultRow:
+    """One number the README's results report: the paper's value and/or the reproduced one."""
+
+    metric: str  # e.g. "test accuracy"
+    setting: str  # what the row is about, e.g. "CIFAR-10, ResNet-20"; "" when none
+    paper: float | None  # the paper's value as the README gives it
+    reproduced: float | None  # the candidate's own value
+    unit: str  # "%", "dB", ""...
+    path: str  # the README, relative to the submission
+    line: int  # 1-based line of the row or sentence
+
+
+@dataclass(frozen=True)
 class Review:
     """Everything a renderer or the GitHub adapter needs to say about one submission."""
 
@@ -213,6 +226,7 @@ class Review:
     runs: tuple[RunResult, ...] = ()
     verdicts: tuple[ClaimVerdict, ...] = ()
     notes: tuple[str, ...] = ()  # said once at the top, e.g. "ran without a sandbox"
+    readme_results: tuple[ResultRow, ...] = ()  # the README's results, read as data
 
     @property
     def findings(self) -> tuple[Finding, ...]:
