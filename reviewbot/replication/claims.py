@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # scipy is imported only when something is judged: `check` st
 
 Direction = Literal["higher", "lower", "equal"]
 ClaimKind = Literal["scalar", "curve", "ranking", "exact"]
-REPO_PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
+REPO_PAPERS_DIR = Path(__file__).resolve().parents[2] / "papers"
 
 
 class Tolerance(TypedDict, total=False):

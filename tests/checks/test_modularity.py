@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import nbformat
 from radon.metrics import mi_visit
@@ -419,7 +418,7 @@ def test_stats_give_the_mean_and_the_worst_function(make_submission) -> None:
         "name": "classify", "path": "rules.py", "line": 1, "complexity": 16}
 
 
-def test_a_large_submission_stays_fast(make_submission) -> None:
+def test_a_large_submission_is_measured_whole(make_submission) -> None:
     def module(index: int) -> str:
         # 50 functions of 16 lines each, similar in shape but different in content
         return "".join(f"def f_{index}_{k}(x):\n" + "".join(
@@ -427,9 +426,7 @@ def test_a_large_submission_stays_fast(make_submission) -> None:
             "    return v13\n\n\n" for k in range(50))
     submission = make_submission({f"m{i}.py": module(i) for i in range(12)})
     assert sum(unit.text.count("\n") for unit in code_units(submission)) > 10_000
-    started = time.perf_counter()
-    outcome = run(submission, Config())
-    assert time.perf_counter() - started < 6  # about 0.3 s on an idle laptop core
+    outcome = run(submission, Config())  # its speed is bench/static_review.py's to measure
     assert outcome.stats["functions"] == 600
     assert all(re.match(r"MOD00[1-7]$", finding.code) for finding in outcome.findings)
 
@@ -439,10 +436,9 @@ def test_many_fragments_are_compared_without_pairing_them_all() -> None:
     fragments = [modularity.Fragment(CodeUnit(f"m{i}.py", ""), f"function f{i}", 1, tuple(
         [f"def f{i}(x):", *boilerplate, *(f"v{j} = x * {i * 10 + j}" for j in range(5))]))
         for i in range(3000)]
-    started = time.perf_counter()
-    matches = modularity.earlier_matches(fragments, 0.8)
     # every pair shares the boilerplate; comparing all 4.5 million pairs would take minutes
-    assert time.perf_counter() - started < 3
+    # (the speed is bench/static_review.py's to measure: no timing assertion here)
+    matches = modularity.earlier_matches(fragments, 0.8)
     assert matches == {}
     copy = modularity.Fragment(CodeUnit("copy.py", ""), "function g", 1,
                                (*fragments[1234].lines[:-1], "v4 = x"))
