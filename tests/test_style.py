@@ -19,6 +19,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci_script = (REPO_ROOT / ".ci" / "run").read_text()
     blocks = readme.split("```")
     first, second = blocks[1].strip(), blocks[3].strip()  # the two commands come first
-    assert "reviewbot check examples/KingmaBa2014 --run" in first
+    assert first == "dev/example"
+    assert "reviewbot check examples/KingmaBa2014 --run" in (REPO_ROOT / first).read_text()
     assert second == "dev/test"  # it installs what the tests need, then runs them all
     assert second in ci_script.splitlines()
