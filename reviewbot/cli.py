@@ -450,6 +450,8 @@ def _toml_block(table: str, entries: list[tuple[str, Any, str]]) -> str:
         comment = f"# {_one_line(origin)}"
         if value is None:  # TOML has no null: leave the key out, say so
             lines.append(f"# {toml_key(name)} is not set  {comment}")
+        elif table == "rules" and "[rules]" not in origin:  # decided elsewhere: a reminder
+            lines.append(f"# {toml_key(name)} = {toml_value(value)}  {comment}")
         else:
             lines.append(f"{toml_key(name)} = {toml_value(value)}  {comment}")
     return "\n".join(lines) + "\n"

@@ -71,7 +71,7 @@ def run_reviews(reviews: Sequence[Review], loaded: LoadedConfig, options: RunOpt
     if options.save_runs is not None:
         write_runs(options.save_runs, {review.submission: review.runs for review in done})
     folder = plot_folder(options.plot_dir, output)
-    return [with_plot(review, paper, folder) for review, paper in zip(done, papers, strict=True)]
+    return [with_plot(review, folder) for review in done]
 
 
 def runner_settings(config: Config) -> Any:
@@ -93,11 +93,11 @@ def make_runner(config: Config, no_sandbox: bool) -> Any:
     return LocalRunner(runner_settings(config), sandbox=not no_sandbox)
 
 
-def with_plot(review: Review, paper: PaperClaims, folder: Path) -> Review:
+def with_plot(review: Review, folder: Path) -> Review:
     from reviewbot.report.plot import plot_review  # matplotlib loads only to draw
 
     try:
-        path = plot_review(review, paper, folder)
+        path = plot_review(review, folder)
     except OSError as exc:
         raise UsageError(f"cannot write the plot to {folder}: {exc.strerror or exc}") from None
     return replace(review, notes=(*review.notes, f"plot: {path}")) if path else review
@@ -118,7 +118,7 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
         paper = paper_claims(loaded, paper_name or entry.submission)
         review = judged(_empty_review(entry, loaded.config), entry.runs, paper,
                         loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",))
-        reviews.append(with_plot(review, paper, folder) if plot_dir is not None else review)
+        reviews.append(with_plot(review, folder) if plot_dir is not None else review)
     return reviews
 
 
