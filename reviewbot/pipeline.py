@@ -42,8 +42,9 @@ def review(submission: Submission, config: Config, selected: Sequence[str], *,
     results = tuple(run_check(REGISTRY[cid], submission, config.check(cid), config.review.fail_on)
                     if cid in selected else CheckResult(cid, Status.SKIPPED)
                     for cid in REGISTRY)
+    notes = (f"config: {config_source}",) if config_source else ()  # which config decided
     raw = Review(submission.name, str(submission.root), results, submission.load_findings,
-                 config.review.fail_on, __version__, config_source=config_source)
+                 config.review.fail_on, __version__, notes=notes, config_source=config_source)
     return gated(raw, rulebook(config, config_source or "config"))
 
 

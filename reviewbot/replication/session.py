@@ -44,6 +44,18 @@ def paper_claims(loaded: LoadedConfig, name: str) -> PaperClaims:
     return load_paper(name, papers_dir(settings, config_file(loaded)), settings)
 
 
+def registered_claims(loaded: LoadedConfig, name: str) -> PaperClaims:
+    """The claims of ``name``; a paper asked for by name without a claims file is a usage
+    error (exit 2), never an empty pass."""
+    paper = paper_claims(loaded, name)
+    if not paper.source:
+        folder = papers_dir(loaded.config.stats, config_file(loaded))
+        raise UsageError(f"no claims file for {name}: {folder / (name + '.toml')} does not exist "
+                         f"(claims are read from [stats] papers_dir next to the config in use: "
+                         f"{loaded.source}; pass --config to use another)")
+    return paper
+
+
 def plot_folder(options_dir: Path | None, output: Path | None) -> Path:
     """``--plot-dir``, else next to ``--output``, else ``./reviewbot-plots``."""
     if options_dir is not None:
@@ -115,15 +127,17 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
     folder = plot_folder(plot_dir, output)
     reviews = []
     for entry in stored:
-        paper = paper_claims(loaded, paper_name or entry.submission)
-        review = judged(_empty_review(entry, loaded.config), entry.runs, paper,
+        paper = registered_claims(loaded, paper_name or entry.submission)
+        review = judged(_empty_review(entry, loaded), entry.runs, paper,
                         loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",))
         reviews.append(with_plot(review, folder) if plot_dir is not None else review)
     return reviews
 
 
-def _empty_review(entry: StoredRuns, config: Config) -> Review:
-    return Review(entry.submission, entry.root, (), (), config.review.fail_on, __version__)
+def _empty_review(entry: StoredRuns, loaded: LoadedConfig) -> Review:
+    return Review(entry.submission, entry.root, (), (), loaded.config.review.fail_on,
+                  __version__, notes=(f"config: {loaded.source}",), rules=loaded.rules,
+                  config_source=loaded.source)
 
 
 # ---- config show --paper ------------------------------------------------------------------
@@ -131,10 +145,7 @@ def _empty_review(entry: StoredRuns, config: Config) -> Review:
 
 def paper_rows(loaded: LoadedConfig, name: str) -> tuple[PaperClaims, list[tuple[str, ...]]]:
     """(claim, key, value, origin) for every resolved value of every claim of ``name``."""
-    paper = paper_claims(loaded, name)
-    if not paper.source:
-        folder = papers_dir(loaded.config.stats, config_file(loaded))
-        raise UsageError(f"no claims file for {name}: {folder / (name + '.toml')} does not exist")
+    paper = registered_claims(loaded, name)
     rows = [(claim.id, key, value, origin) for claim in paper.claims
             for key, value, origin in claim.resolved_values()]
     return paper, rows

@@ -116,18 +116,20 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
     status = Status.FAILED if failing(findings, review.fail_on) else Status.PASSED
     result = CheckResult(CHECK_ID, status, findings, freeze({"summary": summary(verdicts, runs)}))
     extra = (*notes, *claims_notes(paper, runs))
-    rules = review.rules or _rules_from(settings)
+    rules = _with_deprecated_flag(review.rules or Rulebook.of(RUN_RULES), settings)
     judged_review = replace(review, rules=rules, results=(*review.results, result),
                             runs=tuple(runs), verdicts=with_references(verdicts, paper.claims),
                             notes=(*review.notes, *extra))
     return gated(judged_review)  # RUN codes through the same gate as every other finding
 
 
-def _rules_from(settings: StatsSettings) -> Rulebook:
-    """For a Review made without a rulebook: the runner's rules, RUN003 as ``[stats]`` says."""
-    levels = {} if settings.fail_on_not_reproduced else {
-        NOT_REPRODUCED.code: Setting(Level.WARNING, "[stats] fail_on_not_reproduced")}
-    return Rulebook.of(RUN_RULES, levels)
+def _with_deprecated_flag(rules: Rulebook, settings: StatsSettings) -> Rulebook:
+    """``[stats] fail_on_not_reproduced = false`` still makes RUN003 a warning, unless the
+    rulebook already levels RUN003 (``[rules]`` wins)."""
+    if settings.fail_on_not_reproduced or NOT_REPRODUCED.code in rules.settings:
+        return rules
+    flag = Setting(Level.WARNING, "[stats] fail_on_not_reproduced (deprecated: [rules] RUN003)")
+    return Rulebook.of([*rules.rules, *RUN_RULES], {**rules.settings, NOT_REPRODUCED.code: flag})
 
 
 def with_references(verdicts: Sequence[ClaimVerdict],

@@ -48,6 +48,7 @@ def review_dict(review: Review) -> dict[str, Any]:
         "root": review.root,
         "passed": review.passed,
         "fail_on": review.fail_on.value,
+        "config": review.config_source,
         "verdict": verdict(review),
         "summary": {
             "errors": counts.errors,
