@@ -129,15 +129,15 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
     for entry in stored:
         paper = registered_claims(loaded, paper_name or entry.submission)
         review = judged(_empty_review(entry, loaded), entry.runs, paper,
-                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",))
+                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",
+                                              f"config: {loaded.source}"))
         reviews.append(with_plot(review, folder) if plot_dir is not None else review)
     return reviews
 
 
 def _empty_review(entry: StoredRuns, loaded: LoadedConfig) -> Review:
     return Review(entry.submission, entry.root, (), (), loaded.config.review.fail_on,
-                  __version__, notes=(f"config: {loaded.source}",), rules=loaded.rules,
-                  config_source=loaded.source)
+                  __version__, rules=loaded.rules, config_source=loaded.source)
 
 
 # ---- config show --paper ------------------------------------------------------------------
