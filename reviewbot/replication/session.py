@@ -92,8 +92,13 @@ def runner_settings(config: Config) -> Any:
     return getattr(config, "runner", None) or RunnerConfig()
 
 
-def make_runner(config: Config, no_sandbox: bool) -> Any:
-    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given."""
+def make_runner(config: Config, no_sandbox: bool, *, data_dir: Path | None = None,
+                masked_files: Sequence[Path] = ()) -> Any:
+    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given.
+
+    ``data_dir`` and ``masked_files`` (secret files the sandbox shows empty, e.g. the GitHub
+    App's private key) come from the caller's environment settings, read once.
+    """
     from reviewbot.runners.local import LocalRunner
     from reviewbot.runners.sandbox import sandbox_available
 
@@ -102,7 +107,8 @@ def make_runner(config: Config, no_sandbox: bool) -> Any:
         if not available:
             raise UsageError(f"cannot run notebooks in a sandbox here ({reason}); install "
                              "bubblewrap, or pass --no-sandbox to run them unprotected")
-    return LocalRunner(runner_settings(config), sandbox=not no_sandbox)
+    return LocalRunner(runner_settings(config), sandbox=not no_sandbox, data_dir=data_dir,
+                       masked_files=masked_files)
 
 
 def with_plot(review: Review, folder: Path) -> Review:

@@ -184,7 +184,10 @@ def run_notebooks(worker: Worker, job: Job) -> None:
     if pr.head_sha != job.spec.sha:
         raise Superseded(job.key)
     check_id = repo.start_check(job.spec.sha)
-    runner = run_command.make_runner(worker.config, no_sandbox=False)
+    key = worker.settings.private_key_file
+    runner = run_command.make_runner(worker.config, no_sandbox=False,
+                                     data_dir=worker.settings.data_dir,
+                                     masked_files=(key,) if key else ())
     plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
     split = submission_folders(pr.changed_paths)
     with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
