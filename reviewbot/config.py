@@ -89,12 +89,8 @@ class LoadedConfig:
 
 
     @property
-    def file(self) -> Path | None:
-        """The config file (``None`` for the built-in defaults)."""
-        return None if self.source == DEFAULTS_SOURCE else Path(self.source)
-
-    @property
     def rules(self) -> Rulebook:
+        """Every rule code with its effective level and where that level was set."""
         return rulebook(self.config, self.source)
 
 
@@ -150,13 +146,14 @@ def resolve_paths(config: Config, folder: Path) -> Config:
     """Relative local paths of the similarity settings, against the config file's folder
     (``[stats] papers_dir`` is resolved the same way where claims are loaded)."""
     similarity = config.check("similarity")
-    corpus = [entry.model_copy(update={"path": _resolved(entry.path, folder)})
-              for entry in similarity.corpus]
-    changes = {name: _resolved(getattr(similarity, name), folder)
-               for name in ("index_path", "cache_dir") if getattr(similarity, name)}
-    if not changes and not corpus:
+    changes: dict[str, Any] = {name: _resolved(getattr(similarity, name), folder)
+                               for name in ("index_path", "cache_dir") if getattr(similarity, name)}
+    if similarity.corpus:  # only what the file set: a default keeps its "default" origin
+        changes["corpus"] = [entry.model_copy(update={"path": _resolved(entry.path, folder)})
+                             for entry in similarity.corpus]
+    if not changes:
         return config
-    similarity = similarity.model_copy(update={**changes, "corpus": corpus})
+    similarity = similarity.model_copy(update=changes)
     checks = config.checks.model_copy(update={"similarity": similarity})
     return config.model_copy(update={"checks": checks})
 

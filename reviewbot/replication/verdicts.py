@@ -112,7 +112,7 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
 
     verdicts = judge(paper.claims, runs, settings)
     findings = (*run_findings(runs, Path(review.root)),
-                *claim_findings(verdicts, runs, settings))
+                *claim_findings(verdicts, runs))
     status = Status.FAILED if failing(findings, review.fail_on) else Status.PASSED
     result = CheckResult(CHECK_ID, status, findings, freeze({"summary": summary(verdicts, runs)}))
     extra = (*notes, *claims_notes(paper, runs))
@@ -220,8 +220,8 @@ def cell_line(path: Path, cell: int | None) -> int | None:
     return cells[cell - 1].raw_line(1) if 1 <= cell <= len(cells) else None
 
 
-def claim_findings(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult],
-                   settings: StatsSettings) -> list[Finding]:
+def claim_findings(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]
+                   ) -> list[Finding]:
     """A claim not reproduced, inconclusive or not checked, said at the notebook it ran."""
     notebook = runs[0].notebook if runs else None
     findings = []
