@@ -116,7 +116,8 @@ def root(
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", metavar="FILE", dir_okay=False,
     help="config.toml to use (default: $REVIEWBOT_CONFIG, else the nearest config.toml or "
-    "pyproject.toml with [tool.reviewbot] upward from PATH, then from the working folder, "
+    "pyproject.toml with [tool.reviewbot] upward from the folder under review, then from "
+    "the working folder, "
     "else the built-in defaults).")]
 ReportFormatOption = Annotated[str, typer.Option(
     "--format", "-f", metavar=_choices(ReportFormat), parser=_choice(ReportFormat),
@@ -179,7 +180,7 @@ def config_show(
         help="A table, or a TOML document to start a config.toml from.")
     ] = ConfigFormat.TABLE,
     paper: Annotated[str | None, typer.Option(
-        "--paper", help="Instead: every resolved value of this paper's claims "
+        "--paper", metavar="PAPER", help="Instead: every resolved value of this paper's claims "
         "(papers/<PAPER>.toml) and where each came from.")] = None,
 ) -> None:
     """Print every setting with its value and where the value came from."""
@@ -192,11 +193,12 @@ def config_show(
 def verdict_command(
     ctx: typer.Context,
     runs_file: Annotated[Path, typer.Argument(
-        help="Run results: a file from check --run --save-runs, or a JSON report of check "
-        "--run.", dir_okay=False)],
+        metavar="RUNS_FILE", dir_okay=False,
+        help="Run results: a file from check --run --save-runs, or a JSON report of check --run.")],
     config: ConfigOption = None,
     paper: Annotated[str | None, typer.Option(
-        "--paper", help="Judge against papers/<PAPER>.toml (default: each submission's name).")
+        "--paper", metavar="PAPER",
+        help="Judge against papers/<PAPER>.toml (default: each submission's name).")
     ] = None,
     report_format: ReportFormatOption = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option(
