@@ -10,7 +10,7 @@ It generates the labelled benchmark with the shared generator
 (``../shared/bench/plagiarism/make_bench.py``; elsewhere: ``--bench-tools DIR`` or
 ``$REVIEWBOT_BENCH_TOOLS``) for every size and seed, then runs side by side:
 
-- reviewbot, through ``reviewbot.similarity.bench_api.pair_scores`` in a subprocess;
+- reviewbot, through ``bench/similarity_api.py``'s ``pair_scores`` in a subprocess;
 - the anchors copydetect 0.5.0 (PyPI) and Dolos (``@dodona/dolos-lib@3.5.1``, npm; also with
   ``-m 10``), through the generator's ``run_anchors.py``. They are installed on first use
   under ``~/.cache/reviewbot-bench/anchors`` (``--anchors DIR``), never in the repository;
@@ -55,7 +55,7 @@ from types import ModuleType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path.home() / ".cache" / "reviewbot-bench"
-API_MODULE = "reviewbot.similarity.bench_api"
+API_MODULE = "similarity_api"  # bench/similarity_api.py: benchmark glue, not shipped
 ANCHORS = ("copydetect", "dolos", "dolos_m10")
 RAW_NOTEBOOK_ANCHORS = ("copydetect", "dolos")
 TOOL_TITLES = {"copydetect": "copydetect", "dolos": "Dolos", "dolos_m10": "Dolos -m10",
@@ -244,7 +244,8 @@ def worker_cmd(args: argparse.Namespace, *rest: str) -> list[str]:
 
 def worker_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    paths = [str(REPO_ROOT / "bench"), str(REPO_ROOT), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 

@@ -10,17 +10,20 @@ so in its summary.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.checks.base import CheckConfig
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
 from reviewbot.similarity.documents import Document, DocumentError, document_from_bytes
 from reviewbot.similarity.index import IndexFileError, SimilarityIndex
-from reviewbot.similarity.search import Match, SearchSettings, search
+from reviewbot.similarity.search import Match, search
+from reviewbot.similarity.settings import (  # noqa: F401  (re-exported for the check's users)
+    CorpusEntry,
+    SimilaritySettings,
+    index_location,
+    search_settings,
+)
 
 ID = "similarity"
 
@@ -39,51 +42,8 @@ RULES: tuple[Rule, ...] = (COPIED, REUSE, NOT_COMPARED, INDEX_BROKEN)
 _SHOWN_REGIONS = 3
 
 
-class CorpusEntry(BaseModel):
-    """One source tree of known implementations: a folder or a git URL."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    path: str = Field(description="folder, file or git URL (cloned shallow to the cache)")
-    label: str = Field(description="name shown in findings, e.g. the repository")
-    author: str = Field("", description="author, for same-author reuse")
-    link: str = Field("", description="URL shown with findings (default: the path)")
-    template: bool = Field(False, description="maintainers' starter code: base code, ignored")
-
-
-class Config(CheckConfig):
-    """Settings of the similarity check and of the index it reads."""
-
-    threshold: float = Field(
-        0.2, ge=0, le=1, description="weighted share of a file matching one source that "
-        "makes a finding")
-    index_path: str = Field(
-        "", description="SQLite index file; empty: similarity.sqlite in REVIEWBOT_DATA_DIR "
-        "(default .reviewbot-data)")
-    cache_dir: str = Field("", description="where git corpora are cloned; empty: "
-                           "corpus-cache in REVIEWBOT_DATA_DIR")
-    corpus: list[CorpusEntry] = Field(
-        default_factory=list, description="what `reviewbot index build` indexes")
-    authors: dict[str, str] = Field(
-        default_factory=dict, description="submission folder name -> its author, for reuse")
-    max_doc_share: float = Field(
-        0.1, gt=0, le=1, description="fingerprints in more than this share of indexed files "
-        "are boilerplate and ignored")
-    min_doc_cap: int = Field(10, ge=1, description="... but only when in more files than this")
-    top: int = Field(5, ge=1, description="sources reported per file at most")
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("REVIEWBOT_DATA_DIR") or ".reviewbot-data")
-
-
-def index_location(config: Config) -> Path:
-    return Path(config.index_path) if config.index_path else data_dir() / "similarity.sqlite"
-
-
-def search_settings(config: Config) -> SearchSettings:
-    return SearchSettings(max_doc_share=config.max_doc_share, min_doc_cap=config.min_doc_cap,
-                          candidates=config.top, min_score=min(config.threshold, 0.05))
+class Config(CheckConfig, SimilaritySettings):
+    """Settings of the similarity check (``[checks.similarity]``) and of the index it reads."""
 
 
 def run(submission: Submission, config: Config) -> Outcome:

@@ -57,16 +57,42 @@ class ConfigFormat(enum.StrEnum):
     TOML = "toml"
 
 
+def _choice(kind: type[enum.StrEnum]) -> Callable[[str], Any]:
+    """A --format parser whose error names the choices (typer's own leaks pydantic's words)."""
+    def parse(value: str) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            known = ", ".join(repr(member.value) for member in kind)
+            raise typer.BadParameter(f"{value!r} is not one of {known}") from None
+    return parse
+
+
+def _choices(kind: type[enum.StrEnum]) -> str:
+    return "|".join(member.value for member in kind)
+
+
+# Help is printed as plain text: no Rich markup, so "[runner]" stays and flags carry no type.
+EXIT_CODES = ("\b\nExit status:\n"
+              "  0  every submission passed\n"
+              "  1  a finding at or above [review] fail_on, or a check errored\n"
+              "  2  a usage or configuration error (one line on stderr says which)\n"
+              "  3  an internal error in reviewbot: please report it (--debug shows the "
+              "traceback)")
 app = typer.Typer(
     name="reviewbot",
     help="Review a DLC paper-replication submission: README, notebook, code and hygiene.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True,
+                         rich_markup_mode=None)
 app.add_typer(config_app, name="config")
-index_app = typer.Typer(help="Build and inspect the similarity index.", no_args_is_help=True)
+index_app = typer.Typer(help="Build and inspect the similarity index.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(index_app, name="index")
 
 
@@ -88,39 +114,49 @@ def root(
 
 
 ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="config.toml to use (default: $REVIEWBOT_CONFIG, else built-in).",
-    dir_okay=False)]
+    "--config", "-c", metavar="FILE", dir_okay=False,
+    help="config.toml to use (default: $REVIEWBOT_CONFIG, else the nearest config.toml or "
+    "pyproject.toml with [tool.reviewbot] upward from the folder under review, then from "
+    "the working folder, "
+    "else the built-in defaults).")]
+ReportFormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar=_choices(ReportFormat), parser=_choice(ReportFormat),
+    help="Report format.")]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def check(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(
+        metavar="PATH",
         help="A submission folder, or a DLC checkout holding AuthorEtAlYEAR folders.")],
-    report_format: Annotated[ReportFormat, typer.Option(
-        "--format", "-f", help="Report format.")] = ReportFormat.TEXT,
+    report_format: ReportFormatOption = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file (the verdict still goes to stderr).",
+        "--output", "-o", metavar="FILE",
+        help="Write the report to this file (the verdict still goes to stderr).",
         dir_okay=False)] = None,
     config: ConfigOption = None,
     only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Run only this check (repeatable).")] = None,
+        "--only", metavar="CHECK", help="Run only this check (repeatable).")] = None,
     skip: Annotated[list[str] | None, typer.Option(
-        "--skip", help="Do not run this check (repeatable).")] = None,
+        "--skip", metavar="CHECK", help="Do not run this check (repeatable).")] = None,
     run: Annotated[bool, typer.Option(
         "--run", help="Also execute the notebooks (seeds from [runner]) and judge the paper's "
         "claims (papers/<folder>.toml).")] = False,
     runs: Annotated[int | None, typer.Option(
-        "--runs", min=1, max=100, help="With --run: runs per notebook (default: [runner] runs).")
+        "--runs", min=1, max=100, metavar="N",
+        help="With --run: runs per notebook (default: [runner] runs).")
     ] = None,
     no_sandbox: Annotated[bool, typer.Option(
         "--no-sandbox", help="With --run: execute without bubblewrap (said in the review).")
     ] = False,
     plot_dir: Annotated[Path | None, typer.Option(
-        "--plot-dir", help="With --run: folder of the claims PNG (default: next to --output, "
+        "--plot-dir", metavar="DIR",
+        help="With --run: folder of the claims PNG (default: next to --output, "
         "else ./reviewbot-plots).", file_okay=False)] = None,
     save_runs: Annotated[Path | None, typer.Option(
-        "--save-runs", help="With --run: write the run results here, for `reviewbot verdict`.",
+        "--save-runs", metavar="FILE",
+        help="With --run: write the run results here, for `reviewbot verdict`.",
         dir_okay=False)] = None,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="With --run: no progress on stderr.")] = False,
@@ -139,11 +175,12 @@ def check(
 def config_show(
     ctx: typer.Context,
     config: ConfigOption = None,
-    config_format: Annotated[ConfigFormat, typer.Option(
-        "--format", "-f", help="A table, or a TOML document to start a config.toml from.")
+    config_format: Annotated[str, typer.Option(
+        "--format", "-f", metavar=_choices(ConfigFormat), parser=_choice(ConfigFormat),
+        help="A table, or a TOML document to start a config.toml from.")
     ] = ConfigFormat.TABLE,
     paper: Annotated[str | None, typer.Option(
-        "--paper", help="Instead: every resolved value of this paper's claims "
+        "--paper", metavar="PAPER", help="Instead: every resolved value of this paper's claims "
         "(papers/<PAPER>.toml) and where each came from.")] = None,
 ) -> None:
     """Print every setting with its value and where the value came from."""
@@ -152,22 +189,24 @@ def config_show(
     _guarded(ctx, lambda: show_config(config, config_format))
 
 
-@app.command("verdict")
+@app.command("verdict", epilog=EXIT_CODES)
 def verdict_command(
     ctx: typer.Context,
     runs_file: Annotated[Path, typer.Argument(
-        help="Run results: a file from check --run --save-runs, or a JSON report of check "
-        "--run.", dir_okay=False)],
+        metavar="RUNS_FILE", dir_okay=False,
+        help="Run results: a file from check --run --save-runs, or a JSON report of check --run.")],
     config: ConfigOption = None,
     paper: Annotated[str | None, typer.Option(
-        "--paper", help="Judge against papers/<PAPER>.toml (default: each submission's name).")
+        "--paper", metavar="PAPER",
+        help="Judge against papers/<PAPER>.toml (default: each submission's name).")
     ] = None,
-    report_format: Annotated[ReportFormat, typer.Option(
-        "--format", "-f", help="Report format.")] = ReportFormat.TEXT,
+    report_format: ReportFormatOption = ReportFormat.TEXT,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file.", dir_okay=False)] = None,
+        "--output", "-o", metavar="FILE",
+        help="Write the report to this file.", dir_okay=False)] = None,
     plot_dir: Annotated[Path | None, typer.Option(
-        "--plot-dir", help="Also write the claims PNG into this folder.", file_okay=False)
+        "--plot-dir", metavar="DIR",
+        help="Also write the claims PNG into this folder.", file_okay=False)
     ] = None,
 ) -> None:
     """Re-judge stored run results under the current config, without re-running anything."""
@@ -225,7 +264,8 @@ def similar(
     report_format: Annotated[str, typer.Option(
         "--format", "-f", help="text, json or html.")] = "text",
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file.", dir_okay=False)] = None,
+        "--output", "-o", metavar="FILE",
+        help="Write the report to this file.", dir_okay=False)] = None,
     config: ConfigOption = None,
 ) -> None:
     """Show the indexed sources PATH resembles, best first, matched regions side by side."""
@@ -324,10 +364,12 @@ class CheckRequest:
 
 def run_check(request: CheckRequest) -> int:
     """Review every submission under the path; the exit code says whether all passed."""
-    loaded = load_config(request.config)  # a bad config stops before any work
-    selected = select_checks(request.only, request.skip)
     folders = discover(request.path)
-    reviews = [review_path(folder, loaded.config, selected) for folder in folders]
+    # the maintainers' config.toml is found upward from PATH (never inside a submission)
+    loaded = load_config(request.config, starts=[request.path], skip=folders)
+    selected = select_checks(request.only, request.skip)  # a bad config stops before any work
+    reviews = [review_path(folder, loaded.config, selected, config_source=loaded.source)
+               for folder in folders]
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
@@ -450,6 +492,8 @@ def _toml_block(table: str, entries: list[tuple[str, Any, str]]) -> str:
         comment = f"# {_one_line(origin)}"
         if value is None:  # TOML has no null: leave the key out, say so
             lines.append(f"# {toml_key(name)} is not set  {comment}")
+        elif table == "rules" and "[rules]" not in origin:  # decided elsewhere: a reminder
+            lines.append(f"# {toml_key(name)} = {toml_value(value)}  {comment}")
         else:
             lines.append(f"{toml_key(name)} = {toml_value(value)}  {comment}")
     return "\n".join(lines) + "\n"

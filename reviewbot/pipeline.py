@@ -1,21 +1,22 @@
 """Pure orchestration: run the selected checks over a loaded submission into a Review.
 
 A check that raises becomes an ERRORED result naming the check; the others still run.
-Maintainers' ``disable`` and ``severity`` settings are applied here, once, for every check.
+Findings leave through the gate (``reviewbot.core.gate.gated``), which applies the
+maintainers' ``[rules]`` and per-check ``disable``/``severity`` to every finding.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from reviewbot import __version__
 from reviewbot.checks import REGISTRY
 from reviewbot.checks.base import CheckConfig, CheckModule
-from reviewbot.config import Config
+from reviewbot.config import Config, rulebook
 from reviewbot.core.errors import UsageError
+from reviewbot.core.gate import failing, gated
 from reviewbot.core.models import CheckResult, Finding, Outcome, Review, Severity, Status, freeze
 from reviewbot.core.submission import LoadLimits, Submission, load
 
@@ -28,19 +29,23 @@ def select_checks(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[st
     return [cid for cid in REGISTRY if (not only or cid in only) and cid not in skip]
 
 
-def review_path(path: Path, config: Config, selected: Sequence[str]) -> Review:
+def review_path(path: Path, config: Config, selected: Sequence[str], *,
+                config_source: str = "") -> Review:
     """Load the folder at ``path`` and review it."""
     limits = LoadLimits(config.review.max_file_bytes, config.review.max_files)
-    return review(load(path, limits), config, selected)
+    return review(load(path, limits), config, selected, config_source=config_source)
 
 
-def review(submission: Submission, config: Config, selected: Sequence[str]) -> Review:
-    """Run each selected check over ``submission`` and gather the results."""
+def review(submission: Submission, config: Config, selected: Sequence[str], *,
+           config_source: str = "") -> Review:
+    """Run each selected check over ``submission``; every finding goes through the gate."""
     results = tuple(run_check(REGISTRY[cid], submission, config.check(cid), config.review.fail_on)
                     if cid in selected else CheckResult(cid, Status.SKIPPED)
                     for cid in REGISTRY)
-    return Review(submission.name, str(submission.root), results, submission.load_findings,
-                  config.review.fail_on, __version__)
+    notes = (f"config: {config_source}",) if config_source else ()  # which config decided
+    raw = Review(submission.name, str(submission.root), results, submission.load_findings,
+                 config.review.fail_on, __version__, notes=notes, config_source=config_source)
+    return gated(raw, rulebook(config, config_source or "config"))
 
 
 def run_check(module: CheckModule, submission: Submission, settings: CheckConfig,
@@ -55,20 +60,11 @@ def run_check(module: CheckModule, submission: Submission, settings: CheckConfig
         error = f"check {module.ID} errored (bot bug): {type(exc).__name__}: {exc}"
         return CheckResult(module.ID, Status.ERRORED, seconds=time.perf_counter() - started,
                            error=error)
-    findings = tuple(apply_settings(outcome.findings, settings))
-    failed = any(finding.severity >= fail_on for finding in findings)
-    return CheckResult(module.ID, Status.FAILED if failed else Status.PASSED, findings,
-                       freeze(outcome.stats), seconds=time.perf_counter() - started)
+    findings = tuple(outcome.findings)  # levels are the gate's to change, not the check's
+    status = Status.FAILED if failing(findings, fail_on) else Status.PASSED
+    return CheckResult(module.ID, status, findings, freeze(outcome.stats),
+                       seconds=time.perf_counter() - started)
 
 
 def _as_outcome(result: list[Finding] | Outcome) -> Outcome:
     return result if isinstance(result, Outcome) else Outcome(tuple(result))
-
-
-def apply_settings(findings: Iterable[Finding], settings: CheckConfig) -> Iterable[Finding]:
-    """Drop disabled rule codes and re-level the ones the maintainers re-levelled."""
-    for finding in findings:
-        if finding.code in settings.disable:
-            continue
-        level = settings.severity.get(finding.code)
-        yield dataclasses.replace(finding, severity=level) if level else finding

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewbot.core import environment
 from reviewbot.runners.device import gpu_names
 from reviewbot.runners.sandbox import (
     gpu_devices,
@@ -72,7 +73,7 @@ def _package(name: str) -> Item:
 
 
 def _data_dir() -> Item:
-    folder = Path(os.environ.get("REVIEWBOT_DATA_DIR", ".reviewbot-data")).resolve()
+    folder = environment.data_dir().resolve()
     existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("/"))
     writable = os.access(existing, os.W_OK)
     return Item("data dir", writable, f"{folder}" + ("" if writable else " (not writable)"))

@@ -15,12 +15,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from reviewbot.core import environment
 from reviewbot.core.models import RunResult
 from reviewbot.runners.base import CellProgress, ProgressCallback, RunRequest
 from reviewbot.runners.config import RunnerConfig
@@ -72,14 +74,15 @@ class LocalRunner:
     """Executes notebooks on this machine, sandboxed by bubblewrap unless told otherwise."""
 
     def __init__(self, settings: RunnerConfig, sandbox: bool = True,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, masked_files: Sequence[Path] = ()) -> None:
         if sandbox:
             available, reason = sandbox_available()
             if not available:
                 raise SandboxUnavailable(reason)
         self.settings = settings
         self.sandbox = sandbox
-        self.data_dir = data_dir or Path(os.environ.get("REVIEWBOT_DATA_DIR", ".reviewbot-data"))
+        self.data_dir = data_dir or environment.data_dir()
+        self.masked_files = tuple(masked_files)  # secret files the sandbox shows as empty
         self.gpu = settings.gpu and bool(gpu_devices())
 
     def run(self, request: RunRequest, progress: ProgressCallback | None = None) -> RunResult:
@@ -134,7 +137,8 @@ class LocalRunner:
         args["events_fd"] = write_end
         inner = [sys.executable, "-m", "reviewbot.runners.execute", json.dumps(args)]
         command = (bwrap_command(tmp, prepared.notebook.parent, env, inner, gpu=self.gpu,
-                                 reveal=python_folders(prepared.kernel_python))
+                                 reveal=python_folders(prepared.kernel_python),
+                                 masked=self.masked_files)
                    if self.sandbox else inner)
         on_cell = _progress_reporter(request.notebook, prepared.injection, progress)
         supervisor = Supervisor(Limits(settings.notebook_timeout_s, settings.cell_timeout_s),

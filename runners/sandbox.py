@@ -12,6 +12,7 @@ RLIMIT_NPROC for root, and files only root may read stay unreadable to the noteb
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -21,8 +22,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from reviewbot.core.environment import SECRET_VARIABLES
 from reviewbot.core.errors import ReviewbotError
-from reviewbot.service.settings import SECRET_VARIABLES
 
 NOBODY = 65534
 HIDDEN_DIRS = ("/tmp", "/var/tmp", "/run", "/dev/shm", "/root", "/home")
@@ -95,11 +96,13 @@ def child_environment(values: Mapping[str, str]) -> dict[str, str]:
 
 
 def bwrap_command(scratch: Path, cwd: Path, env: Mapping[str, str], inner: Sequence[str],
-                  gpu: bool = False, reveal: Sequence[Path] = ()) -> list[str]:
+                  gpu: bool = False, reveal: Sequence[Path] = (),
+                  masked: Sequence[Path] = ()) -> list[str]:
     """The bwrap command line that runs ``inner`` in ``cwd`` with only ``scratch`` writable.
 
     Home folders, /tmp and /run are empty in the sandbox; ``reveal`` lists folders under
-    them the run needs (the Python installations), bound back read-only.
+    them the run needs (the Python installations), bound back read-only. ``masked`` files
+    (the GitHub App's private key, from the settings the caller was given) read as empty.
     """
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
@@ -108,7 +111,7 @@ def bwrap_command(scratch: Path, cwd: Path, env: Mapping[str, str], inner: Seque
     for folder in sorted({path.resolve() for path in reveal}):
         if any(folder.is_relative_to(hidden) for hidden in HIDDEN_DIRS) and folder.is_dir():
             command += ["--ro-bind", str(folder), str(folder)]
-    command += _masked_secret_files()
+    command += _masked_files(masked)
     if gpu:
         for device in gpu_devices():
             command += ["--dev-bind", device, device]
@@ -132,20 +135,23 @@ def python_folders(*pythons: str) -> list[Path]:
 
 
 def _package_folders() -> list[Path]:
-    """Where the reviewbot packages the execute child imports live."""
-    import reviewbot
-    import reviewbot.checks
-    import reviewbot.runners
-    return [Path(package.__file__).resolve().parent
-            for package in (reviewbot, reviewbot.checks, reviewbot.runners)]
+    """Where the reviewbot packages live, found without importing them (the check registry
+    is not the runner's to load)."""
+    folders = []
+    for name in ("reviewbot", "reviewbot.checks", "reviewbot.runners"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders += [Path(place).resolve() for place in spec.submodule_search_locations]
+    return folders
 
 
-def _masked_secret_files() -> list[str]:
-    """The GitHub App's private key file, if configured, reads as empty in the sandbox."""
-    key_file = os.environ.get("REVIEWBOT_GITHUB_PRIVATE_KEY_FILE", "")
-    if key_file and Path(key_file).is_file():
-        return ["--ro-bind", "/dev/null", str(Path(key_file).resolve())]
-    return []
+def _masked_files(files: Sequence[Path]) -> list[str]:
+    """Secret files (the GitHub App's private key) read as empty in the sandbox."""
+    command = []
+    for path in files:
+        if path.is_file():
+            command += ["--ro-bind", "/dev/null", str(path.resolve())]
+    return command
 
 
 @functools.cache

@@ -1,9 +1,11 @@
 """The webhook service: verify, turn the event into a job, record it, answer at once.
 
 ``POST /webhooks/github`` checks the size, then the signature over the raw body, and only
-then parses JSON. It never calls GitHub: the job goes to the queue and the answer (202) is
-back well inside GitHub's 10-second limit. Repositories outside ``[github] repositories``
-are refused with 403, so a misconfigured installation shows up as failed deliveries.
+then parses JSON (the body is read on the event loop; everything that touches the job
+store runs in the threadpool). It never calls GitHub: the job goes to the queue and the
+answer (202) is back well inside GitHub's 10-second limit. Repositories outside
+``[github] repositories`` are refused with 403, so a misconfigured installation shows up as
+failed deliveries.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from reviewbot.service.queue import JobQueue
@@ -51,7 +54,10 @@ def create_app(settings: Settings, queue: JobQueue, *, repositories: Sequence[st
                             request.headers.get("x-hub-signature-256")):
                 raise Rejected(401, "missing or wrong X-Hub-Signature-256", "bad_signature")
             event = request.headers.get("x-github-event", "")
-            status, answer, outcome = _handle(event, body, request.headers, queue, allowed)
+            # the job store's SQLite transactions may wait for its lock: in the threadpool,
+            # never on the event loop, so other deliveries and /healthz are still answered
+            status, answer, outcome = await run_in_threadpool(
+                _handle, event, body, request.headers, queue, allowed)
         except Rejected as exc:
             status, answer, outcome = exc.status, {"error": exc.message}, exc.outcome
         metrics.deliveries.labels(event or "none", outcome).inc()

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewbot.service.jobs import Job, JobSpec
+from reviewbot.service.jobs import Job, JobKind, JobSpec
 
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
-REVIEW = "review"
+REVIEW = JobKind.REVIEW
 
 FindJob = Callable[[str, str], Job | None]  # (repo, sha) -> the latest job for that commit
 

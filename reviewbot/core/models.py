@@ -11,6 +11,10 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reviewbot.core.rules import Rulebook
 
 SCHEMA_VERSION = 1
 
@@ -198,6 +202,10 @@ class ClaimVerdict:
     statistic: float | None = None
     tags: tuple[str, ...] = ()
     source: str = ""  # table or figure of the paper
+    # what a plot draws besides the numbers above (renderers get no claims file):
+    reference: Series | None = None  # a curve claim: the paper's curve
+    band: tuple[float, ...] = ()  # a curve claim: the band's half-width at each paper point
+    margin: float | None = None  # a ranking claim: the margin the difference must clear
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,8 @@ class Review:
     verdicts: tuple[ClaimVerdict, ...] = ()
     notes: tuple[str, ...] = ()  # said once at the top, e.g. "ran without a sandbox"
     readme_results: tuple[ResultRow, ...] = ()  # the README's results, read as data
+    rules: Rulebook | None = None  # every rule code and the maintainers' levels (the gate's)
+    config_source: str = ""  # the config file the review was made under, or built-in defaults
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -236,7 +246,9 @@ class Review:
 
     @property
     def failing(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity >= self.fail_on)
+        from reviewbot.core import gate  # the gate decides; models only carry the data
+
+        return gate.failing(self.findings, self.fail_on)
 
     @property
     def errored_checks(self) -> tuple[str, ...]:
@@ -244,5 +256,7 @@ class Review:
 
     @property
     def passed(self) -> bool:
-        """True when nothing reaches the failing severity and no check crashed."""
-        return not self.failing and not self.errored_checks
+        """True when nothing reaches the failing severity and no check crashed (the gate's)."""
+        from reviewbot.core import gate
+
+        return gate.passed(self)

@@ -16,22 +16,36 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.CheckRun import CheckRun
 from github.PullRequest import PullRequest
 
+from reviewbot.core import gate
 from reviewbot.core.errors import ReviewbotError
 from reviewbot.github import content as pr_content
 from reviewbot.github.content import FolderReview
 from reviewbot.github.pull import ChangedFile, PullRequestInfo, commentable_lines
 from reviewbot.github.settings import GitHubSettings
-from reviewbot.service.settings import Settings
 
 __all__ = ["ChangedFile", "GitHubError", "GitHubRepo", "GitHubSettings", "PublishResult",
            "PullRequestInfo", "connect"]
+
+class Credentials(Protocol):
+    """How to reach GitHub: the service's environment settings (``service.settings``) have
+    these fields; the github room needs no more of them and imports nothing of the service."""
+
+    @property
+    def app_id(self) -> str: ...
+    @property
+    def private_key_file(self) -> Path | None: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def api_url(self) -> str: ...
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,7 +99,7 @@ class PublishResult:
     check_id: int | None
 
 
-def connect(settings: Settings, repo_full_name: str, installation_id: int | None = None,
+def connect(settings: Credentials, repo_full_name: str, installation_id: int | None = None,
             github_settings: GitHubSettings | None = None) -> GitHubRepo:
     """A client for ``repo_full_name``: App auth when an App id is set, else the token."""
     tuning = github_settings or GitHubSettings()
@@ -101,7 +115,7 @@ def connect(settings: Settings, repo_full_name: str, installation_id: int | None
     return GitHubRepo(client, repo_full_name, auth, tuning, own_login)
 
 
-def _client_options(settings: Settings, tuning: GitHubSettings) -> dict[str, Any]:
+def _client_options(settings: Credentials, tuning: GitHubSettings) -> dict[str, Any]:
     retry = GithubRetry(total=tuning.max_retries, backoff_factor=0.5,
                         max_rate_limit_wait=tuning.max_rate_limit_wait)
     return {"base_url": settings.api_url, "retry": retry, "timeout": 30,
@@ -110,7 +124,7 @@ def _client_options(settings: Settings, tuning: GitHubSettings) -> dict[str, Any
 
 
 @_translate_errors
-def _app_auth(settings: Settings, repo_full_name: str, installation_id: int | None,
+def _app_auth(settings: Credentials, repo_full_name: str, installation_id: int | None,
               options: dict[str, Any]) -> tuple[Auth.Auth, str]:
     """The installation token of the App's installation on the repository."""
     assert settings.private_key_file is not None  # Settings.validate pairs them
@@ -197,7 +211,7 @@ class GitHubRepo:
         """Conclusion from config, every finding as an annotation (50 per request)."""
         run = self._repo.get_check_run(check_id)
         output = pr_content.check_output(reviews, notes)
-        conclusion = pr_content.conclusion(reviews, github_settings)
+        conclusion = check_conclusion(reviews, github_settings)
         if run.status == "completed":  # a retried job or a later enrichment: no re-annotating
             if run.output.summary != output["summary"] or run.conclusion != conclusion:
                 run.edit(conclusion=conclusion, output=output)
@@ -275,3 +289,9 @@ class GitHubRepo:
             pull.create_issue_comment(pr_content.failure_comment(job_key, message))
         run = self._repo.get_check_run(check_id or self.start_check(head_sha))
         run.edit(conclusion="failure", output=pr_content.failure_check_output(job_key, message))
+
+
+def check_conclusion(reviews: Sequence[FolderReview], settings: GitHubSettings) -> str:
+    """The check run's conclusion: the gate decides the outcome, the settings name it."""
+    return gate.conclusion([review for _, review in reviews], settings.conclusion_on_errors,
+                           settings.conclusion_on_warnings, settings.conclusion_on_success)

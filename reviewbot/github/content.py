@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reviewbot.core import gate
 from reviewbot.core.models import ClaimVerdict, Finding, Review, Severity
 from reviewbot.github.pull import PullRequestInfo
 from reviewbot.github.settings import GitHubSettings
@@ -133,8 +134,9 @@ def finding_paragraph(finding: Finding) -> str:
 
 
 def review_event(reviews: Sequence[FolderReview], settings: GitHubSettings) -> str:
-    if settings.review_event == "REQUEST_CHANGES" and any(
-            item.finding.severity >= settings.request_changes_on for item in located(reviews)):
+    """The gate decides whether changes are requested; the settings only allow it."""
+    if settings.review_event == "REQUEST_CHANGES" and gate.requests_changes(
+            [review for _, review in reviews], settings.request_changes_on):
         return "REQUEST_CHANGES"
     return "COMMENT"
 
@@ -217,14 +219,6 @@ def check_output(reviews: Sequence[FolderReview], notes: Sequence[str] = ()) -> 
                            max_chars=MAX_CHECK_CHARS - len(head) - 200) if reviews else (
         "No submission folder was reviewed.\n")
     return {"title": title, "summary": fit(head + "\n" + body, MAX_CHECK_CHARS)}
-
-
-def conclusion(reviews: Sequence[FolderReview], settings: GitHubSettings) -> str:
-    if any(not review.passed for _, review in reviews):
-        return settings.conclusion_on_errors
-    if any(f.severity is Severity.WARNING for _, review in reviews for f in review.findings):
-        return settings.conclusion_on_warnings
-    return settings.conclusion_on_success
 
 
 def annotations(reviews: Sequence[FolderReview]) -> list[dict[str, object]]:

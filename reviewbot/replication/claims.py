@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # scipy is imported only when something is judged: `check` st
 
 Direction = Literal["higher", "lower", "equal"]
 ClaimKind = Literal["scalar", "curve", "ranking", "exact"]
-REPO_PAPERS_DIR = Path(__file__).resolve().parents[2] / "papers"
+REPO_PAPERS_DIR = Path(__file__).resolve().parents[2] / "papers"  # a checkout's papers/
 
 
 class Tolerance(TypedDict, total=False):
@@ -104,8 +104,8 @@ class StatsSettings(BaseModel):
                                  "gives one")
     tolerance: Tolerance = Field(default_factory=lambda: Tolerance(rel=0.02),
                                  description="tolerance when nothing more specific gives one")
-    fail_on_not_reproduced: bool = Field(True, description="a claim not reproduced is an error "
-                                         "(RUN003) that fails the review; false: a warning")
+    fail_on_not_reproduced: bool = Field(True, description="deprecated: use [rules] RUN003; "
+                                         "false here still makes RUN003 a warning")
     curve: CurveSettings = Field(default_factory=CurveSettings)
     metric_kinds: dict[str, KindDefaults] = Field(
         default_factory=_default_metric_kinds,

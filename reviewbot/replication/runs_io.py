@@ -12,7 +12,6 @@ One run is the same dictionary in both documents:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,32 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reviewbot.core.errors import UsageError
 from reviewbot.core.models import RunResult, Series, freeze
+from reviewbot.core.runs_json import run_dict
 
 RUNS_SCHEMA = "reviewbot.runs/1"
 REVIEW_SCHEMA = "reviewbot.review/1"
-
-
-def run_dict(run: RunResult) -> dict[str, Any]:
-    """One run as plain JSON (non-finite numbers as null: the run refused them anyway)."""
-    return {
-        "notebook": run.notebook, "seed": run.seed, "ok": run.ok,
-        "seconds": round(run.seconds, 3), "run_id": run.run_id,
-        "scalars": {k: _number(v) for k, v in run.scalars.items()},
-        "series": {k: {"x": [_number(v) for v in s.x], "y": [_number(v) for v in s.y],
-                       "x_name": s.x_name} for k, s in run.series.items()},
-        "error": run.error, "error_cell": run.error_cell, "output_tail": run.output_tail,
-        "device": run.device, "environment": dict(run.environment),
-        "parameters": {k: _plain(v) for k, v in run.parameters.items()},
-        "problems": list(run.problems),
-    }
-
-
-def _number(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def _plain(value: object) -> Any:
-    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
 
 
 def runs_document(runs_by_submission: Mapping[str, Sequence[RunResult]]) -> dict[str, Any]:

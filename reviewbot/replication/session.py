@@ -44,6 +44,18 @@ def paper_claims(loaded: LoadedConfig, name: str) -> PaperClaims:
     return load_paper(name, papers_dir(settings, config_file(loaded)), settings)
 
 
+def registered_claims(loaded: LoadedConfig, name: str) -> PaperClaims:
+    """The claims of ``name``; a paper asked for by name without a claims file is a usage
+    error (exit 2), never an empty pass."""
+    paper = paper_claims(loaded, name)
+    if not paper.source:
+        folder = papers_dir(loaded.config.stats, config_file(loaded))
+        raise UsageError(f"no claims file for {name}: {folder / (name + '.toml')} does not exist "
+                         f"(claims are read from [stats] papers_dir next to the config in use: "
+                         f"{loaded.source}; pass --config to use another)")
+    return paper
+
+
 def plot_folder(options_dir: Path | None, output: Path | None) -> Path:
     """``--plot-dir``, else next to ``--output``, else ``./reviewbot-plots``."""
     if options_dir is not None:
@@ -71,7 +83,7 @@ def run_reviews(reviews: Sequence[Review], loaded: LoadedConfig, options: RunOpt
     if options.save_runs is not None:
         write_runs(options.save_runs, {review.submission: review.runs for review in done})
     folder = plot_folder(options.plot_dir, output)
-    return [with_plot(review, paper, folder) for review, paper in zip(done, papers, strict=True)]
+    return [with_plot(review, folder) for review in done]
 
 
 def runner_settings(config: Config) -> Any:
@@ -80,8 +92,13 @@ def runner_settings(config: Config) -> Any:
     return getattr(config, "runner", None) or RunnerConfig()
 
 
-def make_runner(config: Config, no_sandbox: bool) -> Any:
-    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given."""
+def make_runner(config: Config, no_sandbox: bool, *, data_dir: Path | None = None,
+                masked_files: Sequence[Path] = ()) -> Any:
+    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given.
+
+    ``data_dir`` and ``masked_files`` (secret files the sandbox shows empty, e.g. the GitHub
+    App's private key) come from the caller's environment settings, read once.
+    """
     from reviewbot.runners.local import LocalRunner
     from reviewbot.runners.sandbox import sandbox_available
 
@@ -90,14 +107,15 @@ def make_runner(config: Config, no_sandbox: bool) -> Any:
         if not available:
             raise UsageError(f"cannot run notebooks in a sandbox here ({reason}); install "
                              "bubblewrap, or pass --no-sandbox to run them unprotected")
-    return LocalRunner(runner_settings(config), sandbox=not no_sandbox)
+    return LocalRunner(runner_settings(config), sandbox=not no_sandbox, data_dir=data_dir,
+                       masked_files=masked_files)
 
 
-def with_plot(review: Review, paper: PaperClaims, folder: Path) -> Review:
+def with_plot(review: Review, folder: Path) -> Review:
     from reviewbot.report.plot import plot_review  # matplotlib loads only to draw
 
     try:
-        path = plot_review(review, paper, folder)
+        path = plot_review(review, folder)
     except OSError as exc:
         raise UsageError(f"cannot write the plot to {folder}: {exc.strerror or exc}") from None
     return replace(review, notes=(*review.notes, f"plot: {path}")) if path else review
@@ -115,15 +133,17 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
     folder = plot_folder(plot_dir, output)
     reviews = []
     for entry in stored:
-        paper = paper_claims(loaded, paper_name or entry.submission)
-        review = judged(_empty_review(entry, loaded.config), entry.runs, paper,
-                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",))
-        reviews.append(with_plot(review, paper, folder) if plot_dir is not None else review)
+        paper = registered_claims(loaded, paper_name or entry.submission)
+        review = judged(_empty_review(entry, loaded), entry.runs, paper,
+                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",
+                                              f"config: {loaded.source}"))
+        reviews.append(with_plot(review, folder) if plot_dir is not None else review)
     return reviews
 
 
-def _empty_review(entry: StoredRuns, config: Config) -> Review:
-    return Review(entry.submission, entry.root, (), (), config.review.fail_on, __version__)
+def _empty_review(entry: StoredRuns, loaded: LoadedConfig) -> Review:
+    return Review(entry.submission, entry.root, (), (), loaded.config.review.fail_on,
+                  __version__, rules=loaded.rules, config_source=loaded.source)
 
 
 # ---- config show --paper ------------------------------------------------------------------
@@ -131,10 +151,7 @@ def _empty_review(entry: StoredRuns, config: Config) -> Review:
 
 def paper_rows(loaded: LoadedConfig, name: str) -> tuple[PaperClaims, list[tuple[str, ...]]]:
     """(claim, key, value, origin) for every resolved value of every claim of ``name``."""
-    paper = paper_claims(loaded, name)
-    if not paper.source:
-        folder = papers_dir(loaded.config.stats, config_file(loaded))
-        raise UsageError(f"no claims file for {name}: {folder / (name + '.toml')} does not exist")
+    paper = registered_claims(loaded, name)
     rows = [(claim.id, key, value, origin) for claim in paper.claims
             for key, value, origin in claim.resolved_values()]
     return paper, rows

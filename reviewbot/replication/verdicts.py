@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reviewbot.core.gate import failing, gated
 from reviewbot.core.ipynb import NotebookFormatError, parse_notebook
 from reviewbot.core.models import (
     CheckResult,
@@ -21,12 +22,14 @@ from reviewbot.core.models import (
     Review,
     Rule,
     RunResult,
+    Series,
     Severity,
     Status,
     Verdict,
     freeze,
 )
-from reviewbot.replication.claims import PaperClaims, StatsSettings
+from reviewbot.core.rules import Level, Rulebook, Setting
+from reviewbot.replication.claims import Claim, PaperClaims, StatsSettings
 from reviewbot.runners.base import ProgressCallback, Runner, RunRequest
 
 ProgressFor = Callable[[RunRequest], ProgressCallback | None]  # one callback per run
@@ -109,13 +112,47 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
 
     verdicts = judge(paper.claims, runs, settings)
     findings = (*run_findings(runs, Path(review.root)),
-                *claim_findings(verdicts, runs, settings))
-    failed = any(f.severity >= review.fail_on for f in findings)
-    result = CheckResult(CHECK_ID, Status.FAILED if failed else Status.PASSED, findings,
-                         freeze({"summary": summary(verdicts, runs)}))
+                *claim_findings(verdicts, runs))
+    status = Status.FAILED if failing(findings, review.fail_on) else Status.PASSED
+    result = CheckResult(CHECK_ID, status, findings, freeze({"summary": summary(verdicts, runs)}))
     extra = (*notes, *claims_notes(paper, runs))
-    return replace(review, results=(*review.results, result), runs=tuple(runs),
-                   verdicts=verdicts, notes=(*review.notes, *extra))
+    rules = _with_deprecated_flag(review.rules or Rulebook.of(RUN_RULES), settings)
+    judged_review = replace(review, rules=rules, results=(*review.results, result),
+                            runs=tuple(runs), verdicts=with_references(verdicts, paper.claims),
+                            notes=(*review.notes, *extra))
+    return gated(judged_review)  # RUN codes through the same gate as every other finding
+
+
+def _with_deprecated_flag(rules: Rulebook, settings: StatsSettings) -> Rulebook:
+    """``[stats] fail_on_not_reproduced = false`` still makes RUN003 a warning, unless the
+    rulebook already levels RUN003 (``[rules]`` wins)."""
+    if settings.fail_on_not_reproduced or NOT_REPRODUCED.code in rules.settings:
+        return rules
+    flag = Setting(Level.WARNING, "[stats] fail_on_not_reproduced (deprecated: [rules] RUN003)")
+    return Rulebook.of([*rules.rules, *RUN_RULES], {**rules.settings, NOT_REPRODUCED.code: flag})
+
+
+def with_references(verdicts: Sequence[ClaimVerdict],
+                    claims: Sequence[Claim]) -> tuple[ClaimVerdict, ...]:
+    """Each verdict with what a plot draws of its claim: the paper's curve and band, or the
+    ranking's margin (so that renderers need nothing but the Review)."""
+    by_id = {claim.id: claim for claim in claims}
+    return tuple(_with_reference(item, by_id.get(item.claim)) for item in verdicts)
+
+
+def _with_reference(item: ClaimVerdict, claim: Claim | None) -> ClaimVerdict:
+    if claim is None:
+        return item
+    if item.kind == "ranking":
+        return replace(item, margin=claim.spec.margin)
+    points = claim.spec.points
+    if item.kind != "curve" or points is None:
+        return item
+    tol_abs, tol_rel = claim.tol_abs or 0.0, claim.tol_rel or 0.0
+    band = tuple(max(tol_abs, tol_rel * abs(y)) + claim.spec.digitization_error
+                 for y in points.y)
+    return replace(item, reference=Series(tuple(points.x), tuple(points.y)),
+                   band=band)
 
 
 def claims_notes(paper: PaperClaims, runs: Sequence[RunResult]) -> tuple[str, ...]:
@@ -183,8 +220,8 @@ def cell_line(path: Path, cell: int | None) -> int | None:
     return cells[cell - 1].raw_line(1) if 1 <= cell <= len(cells) else None
 
 
-def claim_findings(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult],
-                   settings: StatsSettings) -> list[Finding]:
+def claim_findings(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]
+                   ) -> list[Finding]:
     """A claim not reproduced, inconclusive or not checked, said at the notebook it ran."""
     notebook = runs[0].notebook if runs else None
     findings = []
@@ -193,10 +230,8 @@ def claim_findings(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult],
                 Verdict.NOT_CHECKED: NOT_CHECKED}.get(item.verdict)
         if rule is None or (item.verdict is Verdict.NOT_CHECKED and _not_theirs(item)):
             continue
-        finding = rule.finding(f"claim {item.claim}: {item.explanation}", notebook)
-        if rule is NOT_REPRODUCED and not settings.fail_on_not_reproduced:
-            finding = replace(finding, severity=Severity.WARNING)
-        findings.append(finding)
+        # its level (RUN003 error or warning, RUN004 off...) is the gate's: [rules]
+        findings.append(rule.finding(f"claim {item.claim}: {item.explanation}", notebook))
     return findings
 
 

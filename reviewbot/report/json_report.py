@@ -14,7 +14,7 @@ from typing import Any
 
 from reviewbot import __version__
 from reviewbot.core.models import CheckResult, Finding, Review
-from reviewbot.replication.runs_io import run_dict
+from reviewbot.core.runs_json import run_dict
 from reviewbot.report import Counts, verdict
 from reviewbot.report.claims_table import verdict_dict
 
@@ -48,6 +48,7 @@ def review_dict(review: Review) -> dict[str, Any]:
         "root": review.root,
         "passed": review.passed,
         "fail_on": review.fail_on.value,
+        "config": review.config_source,
         "verdict": verdict(review),
         "summary": {
             "errors": counts.errors,

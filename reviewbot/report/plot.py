@@ -15,7 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # not pyplot: no global state, no display ever needed
 
 from reviewbot.core.models import ClaimVerdict, Review, RunResult, Verdict
-from reviewbot.replication.claims import Claim, PaperClaims
 
 COLOURS = {Verdict.REPRODUCED: "tab:green", Verdict.NOT_REPRODUCED: "tab:red",
            Verdict.INCONCLUSIVE: "tab:orange", Verdict.NOT_CHECKED: "tab:gray"}
@@ -26,15 +25,14 @@ def plot_path(folder: Path, submission: str) -> Path:
     return folder / f"{_UNSAFE.sub('_', submission) or 'submission'}-claims.png"
 
 
-def plot_review(review: Review, paper: PaperClaims, folder: Path) -> Path | None:
+def plot_review(review: Review, folder: Path) -> Path | None:
     """Write the claims plot of ``review``; ``None`` when it has no verdicts to draw."""
     if not review.verdicts:
         return None
-    claims = {claim.id: claim for claim in paper.claims}
     figure = Figure(figsize=(8, 2.4 * len(review.verdicts)))
     axes = figure.subplots(len(review.verdicts), 1, squeeze=False)
     for ax, verdict in zip(axes[:, 0], review.verdicts, strict=True):
-        _panel(ax, verdict, claims.get(verdict.claim), review.runs)
+        _panel(ax, verdict, review.runs)
     figure.suptitle(f"{review.submission}: claims", fontsize=12)
     figure.tight_layout()
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,14 +41,13 @@ def plot_review(review: Review, paper: PaperClaims, folder: Path) -> Path | None
     return path
 
 
-def _panel(ax: Axes, verdict: ClaimVerdict, claim: Claim | None,
-           runs: Sequence[RunResult]) -> None:
+def _panel(ax: Axes, verdict: ClaimVerdict, runs: Sequence[RunResult]) -> None:
     ax.set_title(f"{verdict.claim}: {verdict.verdict.value.replace('_', ' ')}",
                  color=COLOURS[verdict.verdict], fontsize=10, loc="left")
-    if verdict.kind == "curve" and claim is not None:
-        _curve_panel(ax, claim, runs)
+    if verdict.kind == "curve" and verdict.reference is not None:
+        _curve_panel(ax, verdict, runs)
     elif verdict.kind == "ranking":
-        _points_panel(ax, verdict, reference=claim.spec.margin if claim else 0.0,
+        _points_panel(ax, verdict, reference=verdict.margin or 0.0,
                       label="margin", xlabel=f"{verdict.metric} (difference, good side right)")
     else:
         _points_panel(ax, verdict, reference=verdict.paper_value, label="paper",
@@ -89,19 +86,19 @@ def _band(ax: Axes, verdict: ClaimVerdict, reference: float) -> None:
                label=f"threshold {edge:.4g} ({verdict.direction} is better)")
 
 
-def _curve_panel(ax: Axes, claim: Claim, runs: Sequence[RunResult]) -> None:
-    points = claim.spec.points
+def _curve_panel(ax: Axes, verdict: ClaimVerdict, runs: Sequence[RunResult]) -> None:
+    points = verdict.reference
     if points is None:
         return
-    tol_abs, tol_rel = claim.tol_abs or 0.0, claim.tol_rel or 0.0
-    width = [max(tol_abs, tol_rel * abs(y)) + claim.spec.digitization_error for y in points.y]
+    metric = verdict.metric  # a curve claim names one recorded series
+    width = list(verdict.band) or [0.0] * len(points.y)
     ax.fill_between(points.x, [y - w for y, w in zip(points.y, width, strict=True)],
                     [y + w for y, w in zip(points.y, width, strict=True)], color="tab:green",
                     alpha=0.15, label="band")
     ax.plot(points.x, points.y, color="black", linewidth=2, label="paper")
     for run in runs:
-        series = run.series.get(claim.spec.metric)
+        series = run.series.get(metric)
         if run.ok and series is not None:
             ax.plot(series.x, series.y, alpha=0.6, label=f"seed {run.seed}")
-    ax.set_xlabel(claim.spec.metric)
+    ax.set_xlabel(metric)
     ax.legend(loc="upper right", fontsize=7)

@@ -24,14 +24,10 @@ BASE_ID = "%SRCROOT%"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def known_rules() -> list[Rule]:
-    """Every rule reviewbot can report: loading the folder's, then each check's."""
-    from reviewbot.checks import REGISTRY  # the catalogue, not the checks' behaviour
-    from reviewbot.core.submission import RULES as LOAD_RULES
-    from reviewbot.replication.verdicts import RUN_RULES
-
-    return [*LOAD_RULES, *(rule for module in REGISTRY.values() for rule in module.RULES),
-            *RUN_RULES]
+def known_rules(reviews: Sequence[Review]) -> list[Rule]:
+    """Every rule the reviews' rulebooks list (the composition root fills the catalogue)."""
+    return [rule for review in reviews if review.rules is not None
+            for rule in review.rules.rules]
 
 
 def render_sarif(reviews: Sequence[Review], *, base: Path | None = None,
@@ -42,7 +38,7 @@ def render_sarif(reviews: Sequence[Review], *, base: Path | None = None,
 
 def sarif_log(reviews: Sequence[Review], *, base: Path | None = None,
               rules: Sequence[Rule] | None = None) -> dict[str, Any]:
-    catalogue = _catalogue(rules if rules is not None else known_rules(), reviews)
+    catalogue = _catalogue(rules if rules is not None else known_rules(reviews), reviews)
     index = {rule.code: position for position, rule in enumerate(catalogue)}
     results = [_result(finding, review, base, index[finding.code])
                for review in reviews for finding in review.findings]

@@ -9,6 +9,7 @@ events for the same head) is one job. Deliveries are kept too, so the same
 
 from __future__ import annotations
 
+import enum
 import os
 import socket
 import sqlite3
@@ -37,6 +38,18 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
+class JobKind(enum.StrEnum):
+    """The kinds of work, each consumed by one queue."""
+
+    REVIEW = "review"  # cpu: fetch the head, review it, post
+    RUN = "run"  # gpu: run the notebooks, judge the claims, post again
+
+    @property
+    def queue(self) -> str:
+        """The consumer that does this kind of job: ``cpu`` or ``gpu``."""
+        return "gpu" if self is JobKind.RUN else "cpu"
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What one unit of work is about: a pull request's head commit and a kind of work."""
@@ -44,9 +57,12 @@ class JobSpec:
     repo: str  # owner/name
     pr: int
     sha: str
-    kind: str  # "review" (cpu) or "run" (gpu)
+    kind: JobKind
     installation_id: int | None = None
     draft: bool = False
+
+    def __post_init__(self) -> None:  # a kind read back from the store is its plain value
+        object.__setattr__(self, "kind", JobKind(self.kind))
 
     @property
     def key(self) -> str:

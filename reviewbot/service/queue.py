@@ -20,13 +20,13 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reviewbot.service.jobs import Job, JobSpec, JobStore, Recorded
+from reviewbot.service.jobs import Job, JobKind, JobSpec, JobStore, Recorded
 from reviewbot.service.settings import Settings
 
 log = logging.getLogger("reviewbot.service.queue")
 
 QUEUES = ("cpu", "gpu")
-KIND_QUEUE = {"review": "cpu", "run": "gpu"}  # which consumer does which kind of job
+KIND_QUEUE = {kind: kind.queue for kind in JobKind}  # which consumer does which kind of job
 STALE_TASK = "mark_stale"
 
 Dispatch = Callable[[JobSpec], None]

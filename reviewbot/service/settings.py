@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewbot.core import environment
+from reviewbot.core.environment import (  # noqa: F401  (SECRET_VARIABLES: re-exported)
+    DEFAULT_DATA_DIR,
+    PREFIX,
+    SECRET_VARIABLES,
+)
 from reviewbot.core.errors import ConfigError
 
-PREFIX = "REVIEWBOT_"
-SECRET_VARIABLES = ("REVIEWBOT_WEBHOOK_SECRET", "REVIEWBOT_GITHUB_TOKEN",
-                    "REVIEWBOT_GITHUB_PRIVATE_KEY_FILE", "REVIEWBOT_GITHUB_APP_ID")
 DEFAULT_API_URL = "https://api.github.com"
 
 
@@ -28,19 +31,18 @@ class Settings:
     private_key_file: Path | None = None
     token: str = ""
     api_url: str = DEFAULT_API_URL
-    data_dir: Path = Path(".reviewbot-data")
+    data_dir: Path = DEFAULT_DATA_DIR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        key_file = env.get(f"{PREFIX}GITHUB_PRIVATE_KEY_FILE", "")
         settings = cls(
             webhook_secret=env.get(f"{PREFIX}WEBHOOK_SECRET", ""),
             app_id=env.get(f"{PREFIX}GITHUB_APP_ID", ""),
-            private_key_file=Path(key_file) if key_file else None,
+            private_key_file=environment.private_key_file(env),
             token=env.get(f"{PREFIX}GITHUB_TOKEN", ""),
             api_url=env.get(f"{PREFIX}GITHUB_API_URL", DEFAULT_API_URL).rstrip("/"),
-            data_dir=Path(env.get(f"{PREFIX}DATA_DIR", ".reviewbot-data")),
+            data_dir=environment.data_dir(env),
         )
         settings.validate()
         return settings

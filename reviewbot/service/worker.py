@@ -24,14 +24,23 @@ from reviewbot.core.models import Review
 from reviewbot.github.client import GitHubError, connect
 from reviewbot.github.fetch import fetch_head, submission_folders
 from reviewbot.pipeline import review_path, select_checks
-from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobSpec
-from reviewbot.service.queue import KIND_QUEUE, JobQueue
+from reviewbot.service.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Job,
+    JobKind,
+    JobSpec,
+)
+from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 
 log = logging.getLogger("reviewbot.service.worker")
 
 REPLICATION_MODULE = "reviewbot.replication.verdicts"
-RUN = "run"
+RUN = JobKind.RUN
 
 
 class Superseded(Exception):
@@ -175,7 +184,10 @@ def run_notebooks(worker: Worker, job: Job) -> None:
     if pr.head_sha != job.spec.sha:
         raise Superseded(job.key)
     check_id = repo.start_check(job.spec.sha)
-    runner = run_command.make_runner(worker.config, no_sandbox=False)
+    key = worker.settings.private_key_file
+    runner = run_command.make_runner(worker.config, no_sandbox=False,
+                                     data_dir=worker.settings.data_dir,
+                                     masked_files=(key,) if key else ())
     plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
     split = submission_folders(pr.changed_paths)
     with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
@@ -196,11 +208,10 @@ def _replicated(worker: Worker, folder: Path, runner: Any, plan: Any) -> Review:
     return run_command.replicate(static, runner, plan, paper, worker.config.stats)
 
 
-JOB_KINDS: dict[str, Callable[[Worker, Job], None]] = {
-    "review": review_pull_request,
-    RUN: run_notebooks,
+JOB_KINDS: dict[JobKind, Callable[[Worker, Job], None]] = {  # tests: one for every JobKind
+    JobKind.REVIEW: review_pull_request,
+    JobKind.RUN: run_notebooks,
 }
-assert set(JOB_KINDS) == set(KIND_QUEUE), "every job kind has a queue and a function"
 
 
 # ---- helpers ------------------------------------------------------------------------------

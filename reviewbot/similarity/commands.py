@@ -8,28 +8,29 @@ from pathlib import Path
 
 from rich.console import Console
 
-from reviewbot.checks.similarity import Config, data_dir, index_location, search_settings
 from reviewbot.core.errors import UsageError
 from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
 from reviewbot.similarity.documents import DocumentError, read_document
 from reviewbot.similarity.index import SimilarityIndex
 from reviewbot.similarity.render import FileMatches, print_text, to_html, to_json
 from reviewbot.similarity.search import SearchSettings, search
+from reviewbot.similarity.settings import (
+    SimilaritySettings,
+    cache_location,
+    index_location,
+    search_settings,
+)
 
 FORMATS = ("text", "json", "html")
 
 
-def cache_location(config: Config) -> Path:
-    return Path(config.cache_dir) if config.cache_dir else data_dir() / "corpus-cache"
-
-
-def index_add(config: Config, source: Source, console: Console) -> int:
+def index_add(config: SimilaritySettings, source: Source, console: Console) -> int:
     with SimilarityIndex.open(index_location(config), create=True) as index:
         _say_added(console, add_source(index, source, cache_location(config)))
     return 0
 
 
-def index_build(config: Config, console: Console) -> int:
+def index_build(config: SimilaritySettings, console: Console) -> int:
     if not config.corpus:
         raise UsageError("no corpus in config.toml: add [checks.similarity] corpus = "
                          "[{ path = ..., label = ... }], or use `reviewbot index add`")
@@ -48,7 +49,7 @@ def _say_added(console: Console, report: AddReport) -> None:
         console.print(f"  skipped {reason}", markup=False)
 
 
-def index_stats(config: Config, console: Console) -> int:
+def index_stats(config: SimilaritySettings, console: Console) -> int:
     with SimilarityIndex.open(index_location(config)) as index:
         stats = index.stats()
     console.print(f"index {stats['path']}: {stats['documents']} files, {stats['fingerprints']} "
@@ -61,7 +62,7 @@ def index_stats(config: Config, console: Console) -> int:
     return 0
 
 
-def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
+def similar(config: SimilaritySettings, path: Path, top: int, fmt: str, output: Path | None,
             console: Console) -> int:
     """Query each source file under ``path``; print or write the matches."""
     if fmt not in FORMATS:

@@ -7,11 +7,12 @@ import os
 import nbformat
 import pytest
 
+from reviewbot import pipeline
 from reviewbot.checks import readme
 from reviewbot.checks.readme import Config, parse_readme, run
+from reviewbot.config import Config as ReviewbotConfig
 from reviewbot.core.models import Finding, Outcome, Severity
 from reviewbot.core.submission import load
-from reviewbot.pipeline import run_check
 
 # A README as a DLC candidate would write it for Kingma & Ba (2014): every section present.
 GOOD_README = """\
@@ -392,7 +393,8 @@ def test_headings_and_sections():
 def test_through_the_pipeline_with_a_relevelled_rule(make_submission):
     submission = make_submission({"README.md": "# x\n"}, name="KingmaBa2014")
     settings = Config(severity={"README009": Severity.WARNING}, disable=["README011"])
-    result = run_check(readme, submission, settings, Severity.ERROR)
+    config = ReviewbotConfig(checks={"readme": settings})
+    result = pipeline.review(submission, config, ["readme"]).results[0]  # through the gate
     codes = {f.code: f.severity for f in result.findings}
     assert codes["README009"] is Severity.WARNING
     assert "README011" not in codes

@@ -69,6 +69,7 @@ def test_wheel_holds_every_package_and_the_schema(wheel: Path) -> None:
         assert expected in names
     assert not any(name.startswith(("checks/", "webhooks/", "runners/", "tests/"))
                    for name in names)  # nothing generic lands in site-packages
+    assert not [name for name in names if "bench" in name]  # benchmark glue is not shipped
 
 
 @pytest.mark.slow
@@ -93,3 +94,17 @@ def test_installed_command_reviews_a_folder_from_outside_the_repo(installed: Pat
     codes = [f["code"] for check in review["checks"] for f in check["findings"]]
     assert "README001" in codes
     assert {check["id"]: check["status"] for check in review["checks"]}["lint"] == "skipped"
+
+
+@pytest.mark.slow
+def test_installed_verdict_without_claims_is_a_usage_error(installed: Path,
+                                                           tmp_path: Path) -> None:
+    """No config and no papers/ beside the wheel: not an empty pass, an exit 2 that says so."""
+    runs = tmp_path / "runs.json"
+    runs.write_text(json.dumps({"schema": "reviewbot.runs/1", "submissions": [
+        {"submission": "KingmaBa2014", "runs": [
+            {"notebook": "a.ipynb", "seed": 0, "ok": True, "scalars": {"loss": 0.1}}]}]}))
+    result = run([installed / "reviewbot", "verdict", runs], cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("reviewbot: error: no claims file for KingmaBa2014: ")
+    assert "no claims registered" not in result.stdout

@@ -8,8 +8,10 @@ import pytest
 
 from reviewbot.checks.base import CheckConfig
 from reviewbot.core.errors import UsageError
+from reviewbot.core.gate import apply_rules
 from reviewbot.core.models import Finding, Rule, Severity, Status
-from reviewbot.pipeline import apply_settings, review, run_check, select_checks
+from reviewbot.core.rules import Level, Rulebook, Setting
+from reviewbot.pipeline import review, run_check, select_checks
 
 RULE = Rule("toy", "TOY001", Severity.WARNING, "toy rule", "do better")
 
@@ -44,8 +46,8 @@ def test_disabled_check_is_skipped(make_submission) -> None:
 
 def test_disable_and_relevel_rule_codes() -> None:
     findings = [RULE.finding("a"), Finding("toy", "TOY002", Severity.INFO, "b")]
-    settings = CheckConfig(disable=["TOY002"], severity={"TOY001": Severity.ERROR})
-    assert [(f.code, f.severity) for f in apply_settings(findings, settings)] == [
+    book = Rulebook.of([RULE], {"TOY002": Setting(Level.OFF), "TOY001": Setting(Level.ERROR)})
+    assert [(f.code, f.severity) for f in apply_rules(findings, book)] == [
         ("TOY001", Severity.ERROR)]
 
 

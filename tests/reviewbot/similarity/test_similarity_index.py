@@ -96,7 +96,8 @@ def test_index_build_from_config_and_corrupted_index_message(tmp_path: Path) -> 
                           '[checks.similarity]\nindex_path = "idx.sqlite"\n'
                           'corpus = [{ path = "corpus", label = "upstream" }]\n'})
     built = _reviewbot("index", "build", "--config", "config.toml", cwd=tmp_path)
-    assert built.returncode == 0 and "index idx.sqlite: 1 files" in built.stdout
+    # relative paths in a config resolve against the config file's folder
+    assert built.returncode == 0 and f"index {tmp_path / 'idx.sqlite'}: 1 files" in built.stdout
     (tmp_path / "idx.sqlite").write_bytes(b"garbage" * 1000)
     broken = _reviewbot("index", "stats", "--config", "config.toml", cwd=tmp_path)
     assert broken.returncode == 2

@@ -1,4 +1,8 @@
-"""The entry points the similarity benchmark (bench/similarity.py) calls."""
+"""The entry points the similarity benchmark (bench/similarity.py) calls.
+
+Benchmark glue: it lives under bench/, so the wheel does not ship it; bench/similarity.py
+puts this folder on the worker's PYTHONPATH.
+"""
 
 from __future__ import annotations
 
