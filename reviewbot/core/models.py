@@ -198,6 +198,7 @@ class ClaimVerdict:
     statistic: float | None = None
     tags: tuple[str, ...] = ()
     source: str = ""  # table or figure of the paper
+    interval_level: float | None = None  # e.g. 0.9 for the 90% interval of ``interval``
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,8 @@ def _verdict(claim: Claim, test: TestResult, decision: Decision,
         observed=test.observed, mean=test.mean, interval=test.interval,
         p_value=decision.p_value if decision.p_value is not None else test.p_repro,
         n=test.n, test=test.test, statistic=test.statistic, tags=tags,
-        source=claim.spec.source)
+        source=claim.spec.source,
+        interval_level=params.ci_level if test.interval is not None else None)
 
 
 def _point_tag(claim: Claim, test: TestResult) -> str:

@@ -7,7 +7,9 @@ paper's curve with its band and every run's curve.
 
 from __future__ import annotations
 
+import io
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from matplotlib.figure import Figure  # not pyplot: no global state, no display 
 
 from reviewbot.core.models import ClaimVerdict, Review, RunResult, Verdict
 from reviewbot.replication.claims import Claim, PaperClaims
+from reviewbot.report import verdict_label
+from reviewbot.report.claims_table import interval_name, ranking_difference
 
 COLOURS = {Verdict.REPRODUCED: "tab:green", Verdict.NOT_REPRODUCED: "tab:red",
            Verdict.INCONCLUSIVE: "tab:orange", Verdict.NOT_CHECKED: "tab:gray"}
@@ -28,6 +32,27 @@ def plot_path(folder: Path, submission: str) -> Path:
 
 def plot_review(review: Review, paper: PaperClaims, folder: Path) -> Path | None:
     """Write the claims plot of ``review``; ``None`` when it has no verdicts to draw."""
+    figure = claims_figure(review, paper)
+    if figure is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = plot_path(folder, review.submission)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def plot_png(review: Review, paper: PaperClaims) -> bytes | None:
+    """The claims plot as PNG bytes (for the report page); ``None`` without verdicts."""
+    figure = claims_figure(review, paper)
+    if figure is None:
+        return None
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def claims_figure(review: Review, paper: PaperClaims) -> Figure | None:
+    """A panel per claim; ``None`` when the review has no verdicts."""
     if not review.verdicts:
         return None
     claims = {claim.id: claim for claim in paper.claims}
@@ -37,21 +62,22 @@ def plot_review(review: Review, paper: PaperClaims, folder: Path) -> Path | None
         _panel(ax, verdict, claims.get(verdict.claim), review.runs)
     figure.suptitle(f"{review.submission}: claims", fontsize=12)
     figure.tight_layout()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = plot_path(folder, review.submission)
-    figure.savefig(path, dpi=100)
-    return path
+    return figure
 
 
 def _panel(ax: Axes, verdict: ClaimVerdict, claim: Claim | None,
            runs: Sequence[RunResult]) -> None:
-    ax.set_title(f"{verdict.claim}: {verdict.verdict.value.replace('_', ' ')}",
+    ax.set_title(f"{verdict.claim}: {verdict_label(verdict.verdict)}",
                  color=COLOURS[verdict.verdict], fontsize=10, loc="left")
-    if verdict.kind == "curve" and claim is not None:
+    if verdict.verdict is Verdict.NOT_CHECKED or (verdict.mean is None and
+                                                  verdict.kind != "curve"):
+        _reason_panel(ax, verdict)
+    elif verdict.kind == "curve" and claim is not None:
         _curve_panel(ax, claim, runs)
     elif verdict.kind == "ranking":
         _points_panel(ax, verdict, reference=claim.spec.margin if claim else 0.0,
-                      label="margin", xlabel=f"{verdict.metric} (difference, good side right)")
+                      label="margin", xlabel=f"{ranking_difference(verdict)} "
+                                            "(right of the margin: the claim holds)")
     else:
         _points_panel(ax, verdict, reference=verdict.paper_value, label="paper",
                       xlabel=f"{verdict.metric} {verdict.unit}".strip())
@@ -69,11 +95,20 @@ def _points_panel(ax: Axes, verdict: ClaimVerdict, reference: float | None, labe
         low, high = verdict.interval or (verdict.mean, verdict.mean)
         ax.errorbar([verdict.mean], [0.4], xerr=[[verdict.mean - low], [high - verdict.mean]],
                     fmt="D", color=COLOURS[verdict.verdict], capsize=4,
-                    label=f"mean {verdict.mean:.4g}" + (" with CI" if verdict.interval else ""))
+                    label=f"mean {verdict.mean:.4g}" + (
+                        f" with {interval_name(verdict)}" if verdict.interval else ""))
     ax.set_ylim(-1, 1.4)
     ax.set_yticks([])
     ax.set_xlabel(xlabel)
     ax.legend(loc="upper right", fontsize=7)
+
+
+def _reason_panel(ax: Axes, verdict: ClaimVerdict) -> None:
+    """A claim with nothing to draw says why, instead of showing empty axes."""
+    reason = textwrap.fill(verdict.explanation or "no measurement", width=90)
+    ax.text(0.01, 0.5, reason, transform=ax.transAxes, fontsize=9, va="center", ha="left",
+            color="dimgray")
+    ax.set_axis_off()
 
 
 def _band(ax: Axes, verdict: ClaimVerdict, reference: float) -> None:
