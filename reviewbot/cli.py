@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewbot import __version__
-from reviewbot.config import effective_values, load_config
+from reviewbot.config import LoadedConfig, effective_values, load_config
 from reviewbot.core.errors import ReviewbotError, UsageError
 from reviewbot.core.models import Review
 from reviewbot.core.submission import discover
@@ -50,6 +50,7 @@ class ReportFormat(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     SARIF = "sarif"
+    HTML = "html"
 
 
 class ConfigFormat(enum.StrEnum):
@@ -175,7 +176,8 @@ def verdict_command(
         loaded = load_config(config)
         reviews = rejudge(runs_file, loaded, paper, plot_dir, output)
         request = CheckRequest(runs_file, report_format, output, config, (), ())
-        report = render(reviews, report_format, to_terminal=output is None, base=None)
+        report = render(reviews, report_format, to_terminal=output is None, base=None,
+                        loaded=loaded)
         publish(report, reviews, request)
         return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
 
@@ -331,13 +333,19 @@ def run_check(request: CheckRequest) -> int:
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
-                    base=repository_root(request.path))
+                    base=repository_root(request.path), loaded=loaded)
     publish(report, reviews, request)
     return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
 
 
 def render(reviews: Sequence[Review], report_format: ReportFormat, *, to_terminal: bool,
-           base: Path | None) -> str:
+           base: Path | None, loaded: LoadedConfig | None = None) -> str:
+    if report_format is ReportFormat.HTML:  # the mentor's page, as the service serves it
+        from reviewbot.service.pages import page_for, render_pages
+
+        settings = loaded or load_config(None)
+        return render_pages([page_for(review, Path(review.root), settings)
+                             for review in reviews])
     if report_format is ReportFormat.JSON:
         return render_json(reviews)
     if report_format is ReportFormat.MARKDOWN:

@@ -16,10 +16,12 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from reviewbot.service.pages import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 from reviewbot.webhooks.events import Ignored, PayloadError, Work, interpret, repository_of
 from reviewbot.webhooks.metrics import Metrics
+from reviewbot.webhooks.report_pages import add_report_route
 from reviewbot.webhooks.signature import is_valid
 
 GITHUB_MAX_BODY = 25 * 1024 * 1024  # GitHub does not deliver larger payloads
@@ -68,6 +70,7 @@ def create_app(settings: Settings, queue: JobQueue, *, repositories: Sequence[st
     def metrics_page() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    add_report_route(app, PageStore(pages_folder(settings.data_dir), settings.webhook_secret))
     return app
 
 

@@ -19,8 +19,8 @@ from reviewbot.core.submission import Submission
 from reviewbot.github.client import GitHubError, GitHubRepo, PullRequestInfo, connect
 from reviewbot.github.content import SUMMARY_MARKER, review_marker, summary_body
 from reviewbot.github.settings import GitHubSettings
-from reviewbot.report.markdown import where
 from reviewbot.pipeline import review, select_checks
+from reviewbot.report.markdown import where
 from reviewbot.service.settings import Settings
 from tests.fakes.github_server import AppIdentity, FakeGitHub
 from tests.fakes.github_state import PullFile

@@ -1,0 +1,198 @@
+"""The report page of a review: gathered, rendered, stored and found again by its token.
+
+``page_for`` gathers what the page shows beside the Review (the claims plot, source lines
+around findings, the similarity matches, the notebooks) from the submission folder while it
+is still on disk; ``render_html`` in the report room turns it into the page. The worker
+stores the page under an unguessable token (an HMAC of repository, PR and head SHA under
+the service's key, so the static review and the later notebook runs of one head update one
+page); the web app serves it at ``/reviews/{token}``. ``check --format html`` writes the
+same page to a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewbot.config import LoadedConfig
+from reviewbot.core.models import Review
+from reviewbot.report.html import ReportPage, SimilarPair, SimilarRegion, render_html
+from reviewbot.report.notebook_html import NotebookRenderError, notebook_html
+from reviewbot.report.rule_docs import RuleDocs
+
+if TYPE_CHECKING:  # the similarity engine loads only for a page that shows matches
+    from reviewbot.similarity.documents import Document
+    from reviewbot.similarity.index import SimilarityIndex
+    from reviewbot.similarity.search import Match
+
+log = logging.getLogger("reviewbot.service.pages")
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+MAX_SOURCE_BYTES = 1_000_000  # larger files get no source lines on the page
+MAX_NOTEBOOKS = 5
+MAX_NOTEBOOK_BYTES = 20_000_000
+SIMILAR_CODES = ("SIM001", "SIM002")
+
+
+# ---- gathering ----------------------------------------------------------------------------
+
+
+def page_for(review: Review, root: Path, loaded: LoadedConfig,
+             docs: RuleDocs | None = None) -> ReportPage:
+    """Everything the page shows, read from ``root`` (the submission folder) now."""
+    return ReportPage(review, plot_png=claims_plot(review, loaded),
+                      similarity=tuple(similar_pairs(review, root, loaded)),
+                      notebooks=tuple(notebooks(root)), sources=sources(review, root),
+                      docs=docs or RuleDocs())
+
+
+def inside(root: Path, relative: str) -> Path | None:
+    """``root / relative`` when it is a regular file inside ``root``, never via a symlink."""
+    path = root / relative
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        path.resolve().relative_to(root.resolve())
+    except (OSError, ValueError):
+        return None
+    return path
+
+
+def read_text(root: Path, relative: str, limit: int = MAX_SOURCE_BYTES) -> str | None:
+    path = inside(root, relative)
+    if path is None or path.stat().st_size > limit:
+        return None
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def sources(review: Review, root: Path) -> dict[str, str]:
+    """The text of each module a finding points into (for the lines around it)."""
+    paths = {f.path for f in review.findings if f.path and f.cell is None and f.line}
+    texts = {path: read_text(root, path) for path in sorted(paths)}
+    return {path: text for path, text in texts.items() if text is not None}
+
+
+def notebooks(root: Path) -> list[tuple[str, str]]:
+    """The submission's notebooks (with their committed outputs), sanitized."""
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)[:MAX_NOTEBOOKS]
+    shown = []
+    for name in found:
+        text = read_text(root, name, MAX_NOTEBOOK_BYTES)
+        if text is None:
+            continue
+        try:
+            shown.append((name, notebook_html(text)))
+        except NotebookRenderError as exc:
+            shown.append((name, f"<p>{exc}</p>"))
+    return shown
+
+
+def claims_plot(review: Review, loaded: LoadedConfig) -> bytes | None:
+    """The claims plot as PNG, drawn from the verdicts and the paper's claims file."""
+    if not review.verdicts:
+        return None
+    from reviewbot.replication.session import paper_claims
+    from reviewbot.report.plot import plot_png  # matplotlib loads only to draw
+
+    return plot_png(review, paper_claims(loaded, review.submission))
+
+
+def similar_pairs(review: Review, root: Path, loaded: LoadedConfig) -> list[SimilarPair]:
+    """The indexed sources each flagged file matches, with both texts (sorted by score)."""
+    flagged = sorted({f.path for f in review.findings if f.code in SIMILAR_CODES and f.path})
+    if not flagged:
+        return []
+    from reviewbot.checks.similarity import index_location, search_settings
+    from reviewbot.similarity.documents import DocumentError, read_document
+    from reviewbot.similarity.index import IndexFileError, SimilarityIndex
+    from reviewbot.similarity.search import search
+
+    config = loaded.config.check("similarity")
+    pairs: list[SimilarPair] = []
+    try:
+        with SimilarityIndex.open(index_location(config)) as index:
+            for path in flagged:
+                file = inside(root, path)
+                if file is None:
+                    continue
+                try:
+                    document = read_document(file, path)
+                except DocumentError:
+                    continue
+                matches = search(index, document, search_settings(config),
+                                 exclude_labels=frozenset({review.submission}))
+                pairs += [_pair(document, match, index) for match in matches
+                          if match.score >= config.threshold or match.reuse]
+    except IndexFileError as exc:
+        log.warning("similarity index unusable for the page: %s", exc)
+    return sorted(pairs, key=lambda pair: -pair.score)
+
+
+def _pair(document: Document, match: Match, index: SimilarityIndex) -> SimilarPair:
+    regions = tuple(SimilarRegion(r.query_start, r.query_end, r.source_start, r.source_end,
+                                  r.tokens, r.kind) for r in match.regions)
+    origin = match.source.origin
+    return SimilarPair(document.path, document.text, origin.label, origin.path,
+                       index.document_text(match.source.id), match.score, regions)
+
+
+def render_pages(pages: Sequence[ReportPage]) -> str:
+    names = ", ".join(page.review.submission for page in pages)
+    return render_html(pages, title=f"reviewbot: {names}")
+
+
+# ---- storing ------------------------------------------------------------------------------
+
+
+class PageStore:
+    """Report pages as files under ``folder``, named by their token."""
+
+    def __init__(self, folder: Path, key: str = "") -> None:
+        self.folder = folder
+        self._key = key.encode() if key else self._stored_key()
+
+    def _stored_key(self) -> bytes:
+        """Without a webhook secret: a random key kept beside the pages."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / ".key"
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def token(self, repo: str, number: int, sha: str) -> str:
+        """Unguessable without the key, the same for every job of one head SHA."""
+        message = f"{repo.lower()}#{number}@{sha}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:40]
+
+    def save(self, token: str, page: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{token}.html"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(page, encoding="utf-8")
+        temporary.replace(path)  # a reader never sees half a page
+        return path
+
+    def load(self, token: str) -> str | None:
+        if not TOKEN.match(token):
+            return None
+        path = self.folder / f"{token}.html"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def pages_folder(data_dir: Path) -> Path:
+    return data_dir / "reports"
+
+
+def page_url(base: str, token: str) -> str:
+    """``<base>/reviews/<token>``; "" when no base URL is configured."""
+    return f"{base.rstrip('/')}/reviews/{token}" if base else ""
