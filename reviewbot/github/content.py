@@ -197,9 +197,12 @@ def _review_body(reviews: Sequence[FolderReview], inline: int, elsewhere: int,
              for _, review in reviews] or ["No submission folder was reviewed."]
     lines += ["", *note_lines(notes)]
     if inline:
-        lines.append(f"{plural(inline, 'finding')} on lines of this diff are commented below.")
+        verb = "is" if inline == 1 else "are"
+        lines.append(f"{plural(inline, 'finding')} on lines of this diff {verb} commented "
+                     "below.")
     if elsewhere:
-        lines.append(f"The other {plural(elsewhere, 'finding')} are in the reviewbot summary "
+        verb = "is" if elsewhere == 1 else "are"
+        lines.append(f"The other {plural(elsewhere, 'finding')} {verb} in the reviewbot summary "
                      "comment (and the check run).")
     return fit("\n".join(lines), MAX_COMMENT_CHARS - len(marker) - 2) + f"\n\n{marker}"
 
@@ -216,7 +219,7 @@ def summary_body(pr: PullRequestInfo, reviews: Sequence[FolderReview],
     link = report_url or report_link(pr, settings)
     head = [SUMMARY_MARKER, f"## reviewbot review of {pr.head_sha[:12]}", "",
             *note_lines(notes)]
-    tail = [f"[Full report]({link})"] if link else []
+    tail = [f"[Full report]({link})\n"] if link else []
     limit = settings.max_comment_chars
     budget = limit - sum(len(part) + 1 for part in [*head, *tail])
     placed = placement or place_findings(pr, reviews, settings)

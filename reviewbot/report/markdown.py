@@ -285,15 +285,19 @@ def file_details(path: str | None, shown: Sequence[Finding], total: int) -> str:
     summary = f"{name}: {counts}"
     lines = [f"<details><summary>{html_text(summary)}</summary>", "",
              "| where | severity | code | message | fix |", "| --- | --- | --- | --- | --- |"]
-    lines += [finding_row(finding) for finding in shown]
+    advised: set[tuple[str, str]] = set()  # forty unused variables need the advice once
+    for finding in shown:
+        lines.append(finding_row(finding, show_fix=(finding.code, finding.fix) not in advised))
+        advised.add((finding.code, finding.fix))
     if len(shown) < total:
         lines += ["", f"_{total - len(shown)} info finding(s) more: see the full report._"]
     return "\n".join([*lines, "", "</details>"]) + "\n"
 
 
-def finding_row(finding: Finding) -> str:
+def finding_row(finding: Finding, *, show_fix: bool = True) -> str:
+    advice = trusted(finding.fix) if show_fix else "(as above)"
     return (f"| {where(finding)} | {finding.severity.value} | {escape(finding.code)} | "
-            f"{escape(finding.message)} | {trusted(finding.fix)} |")
+            f"{escape(finding.message)} | {advice} |")
 
 
 def where(finding: Finding) -> str:
