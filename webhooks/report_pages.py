@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Response
 
-from reviewbot.report.html import CSP
+from reviewbot.report.html import CSP_HEADER
 from reviewbot.service.pages import PageStore
 
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+HEADERS = {"Content-Security-Policy": CSP_HEADER, "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Cache-Control": "private, max-age=60"}
 

@@ -19,14 +19,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reviewbot.core.models import Finding, ResultRow, Review
-from reviewbot.report import anchor, cell_place, review_mark, total_verdict, verdict
+from reviewbot.report import anchor, cell_place, review_state, total_verdict, verdict
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
 from reviewbot.report.html_style import PALETTE, STYLE
 from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.report.triage import RuleGroup, triage
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'none'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+       "base-uri 'none'; form-action 'none'")
+CSP_HEADER = f"{CSP}; frame-ancestors 'none'"  # a <meta> policy cannot say frame-ancestors
+BADGE = {"failed": "failed", "warnings": "passed with warnings", "passed": "passed"}
 CONTEXT = 2  # source lines shown above and below a finding
 
 
@@ -84,8 +86,10 @@ def render_html(pages: Sequence[ReportPage], title: str = "reviewbot report") ->
 
 def review_html(page: ReportPage, n: int) -> str:
     review = page.review
+    state = review_state(review)
     parts = [f"<section class='review' id='r{n}'>",
-             f"<h1>{review_mark(review)} {esc(review.submission)}</h1>",
+             f"<h1><span class='badge {state}'>{BADGE[state]}</span> "
+             f"{esc(review.submission)}</h1>",
              f"<p class='verdict {'passed' if review.passed else 'failed'}'>"
              f"{esc(verdict(review))}</p>"]
     parts += [f"<p class='note'>{esc(note)}</p>" for note in review.notes]

@@ -30,4 +30,7 @@ pre{margin:0;font-size:12px;line-height:1.35}pre.context{background:#f8f8f8;padd
 border:1px solid #ccc}.pair span[class^=c]{display:block}a.jump{text-decoration:none;
 margin-left:.2em}.notebook{border:1px solid #ddd;padding:.5em;overflow:auto}
 .notebook img{max-width:100%}.total{font-weight:bold}
+.badge{font-size:.6em;padding:.15em .5em;border-radius:.3em;vertical-align:middle;color:#fff}
+.badge.failed{background:#b00020}.badge.warnings{background:#a05a00}
+.badge.passed{background:#126b12}
 """ + _REGIONS

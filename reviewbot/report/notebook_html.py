@@ -43,4 +43,13 @@ def sanitize(markup: str) -> str:
 
     return nh3.clean(markup, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
                      url_schemes={"http", "https", "data"}, link_rel="noopener noreferrer",
-                     strip_comments=True)
+                     strip_comments=True, attribute_filter=_inert_urls)
+
+
+def _inert_urls(tag: str, attribute: str, value: str) -> str | None:
+    """Images only as embedded data (the page loads nothing), links only to the web."""
+    if tag == "img" and attribute == "src":
+        return value if value.startswith("data:image/") else None
+    if tag == "a" and attribute == "href":
+        return value if value.startswith(("https://", "http://", "#")) else None
+    return value
