@@ -37,6 +37,7 @@ from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_r
 from reviewbot.report import printable, total_verdict, verdict
 from reviewbot.report.json_report import render_json
 from reviewbot.report.markdown import render_markdown
+from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
 from reviewbot.service.serve import QueueName, ServeRequest, run_serve, run_worker
@@ -351,9 +352,19 @@ def render(reviews: Sequence[Review], report_format: ReportFormat, *, to_termina
     if report_format is ReportFormat.MARKDOWN:
         return render_markdown(reviews)
     if report_format is ReportFormat.SARIF:
-        return render_sarif(reviews, base=base)
+        return render_sarif(reviews, base=base, docs=rule_docs(loaded))
     color = to_terminal and _stdout_is_terminal() and not os.environ.get("NO_COLOR")
     return render_text(reviews, color=color, width=_width(to_terminal))
+
+
+def rule_docs(loaded: LoadedConfig | None) -> RuleDocs:
+    """Where rule codes link: ``[github] docs_url``, else the README of the repository a
+    GitHub Actions run is in (``$GITHUB_REPOSITORY``), else nowhere."""
+    docs_url = loaded.config.github.docs_url if loaded is not None else ""
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if docs_url or repository:
+        return RuleDocs.for_repository(repository, docs_url)
+    return RuleDocs()
 
 
 def publish(report: str, reviews: Sequence[Review], request: CheckRequest) -> None:
