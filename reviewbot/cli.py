@@ -63,7 +63,7 @@ app = typer.Typer(
     name="reviewbot",
     help="Review a DLC paper-replication submission: README, notebook, code and hygiene.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
