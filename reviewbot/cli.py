@@ -31,6 +31,7 @@ from reviewbot import __version__
 from reviewbot.config import LoadedConfig, effective_values, load_config
 from reviewbot.core.errors import ReviewbotError, UsageError
 from reviewbot.core.models import Review
+from reviewbot.core.progress import progress
 from reviewbot.core.submission import discover
 from reviewbot.pipeline import review_path, select_checks
 from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_reviews
@@ -330,13 +331,22 @@ def run_check(request: CheckRequest) -> int:
     loaded = load_config(request.config)  # a bad config stops before any work
     selected = select_checks(request.only, request.skip)
     folders = discover(request.path)
-    reviews = [review_path(folder, loaded.config, selected) for folder in folders]
+    reviews = review_with_progress(folders, loaded, selected)
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
                     base=repository_root(request.path), loaded=loaded)
     publish(report, reviews, request)
     return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
+
+
+def review_with_progress(folders: Sequence[Path], loaded: LoadedConfig,
+                         selected: Sequence[str]) -> list[Review]:
+    """Each folder reviewed; a bar of folder x check on a terminal (nothing when piped)."""
+    with progress("reviewing", len(folders) * len(selected)) as steps:
+        return [review_path(folder, loaded.config, selected,
+                            lambda check, name=folder.name: steps.step(f"{name}: {check}"))
+                for folder in folders]
 
 
 def render(reviews: Sequence[Review], report_format: ReportFormat, *, to_terminal: bool,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from reviewbot import __version__
@@ -28,19 +28,28 @@ def select_checks(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[st
     return [cid for cid in REGISTRY if (not only or cid in only) and cid not in skip]
 
 
-def review_path(path: Path, config: Config, selected: Sequence[str]) -> Review:
+def review_path(path: Path, config: Config, selected: Sequence[str],
+                on_check: Callable[[str], None] | None = None) -> Review:
     """Load the folder at ``path`` and review it."""
     limits = LoadLimits(config.review.max_file_bytes, config.review.max_files)
-    return review(load(path, limits), config, selected)
+    return review(load(path, limits), config, selected, on_check)
 
 
-def review(submission: Submission, config: Config, selected: Sequence[str]) -> Review:
-    """Run each selected check over ``submission`` and gather the results."""
-    results = tuple(run_check(REGISTRY[cid], submission, config.check(cid), config.review.fail_on)
-                    if cid in selected else CheckResult(cid, Status.SKIPPED)
-                    for cid in REGISTRY)
-    return Review(submission.name, str(submission.root), results, submission.load_findings,
-                  config.review.fail_on, __version__)
+def review(submission: Submission, config: Config, selected: Sequence[str],
+           on_check: Callable[[str], None] | None = None) -> Review:
+    """Run each selected check over ``submission`` and gather the results; ``on_check`` is
+    told each check's id as it starts (for progress on a terminal)."""
+    results = []
+    for cid in REGISTRY:
+        if cid not in selected:
+            results.append(CheckResult(cid, Status.SKIPPED))
+            continue
+        if on_check is not None:
+            on_check(cid)
+        results.append(run_check(REGISTRY[cid], submission, config.check(cid),
+                                 config.review.fail_on))
+    return Review(submission.name, str(submission.root), tuple(results),
+                  submission.load_findings, config.review.fail_on, __version__)
 
 
 def run_check(module: CheckModule, submission: Submission, settings: CheckConfig,
