@@ -32,8 +32,8 @@ class GitHubSettings(BaseModel):
     conclusion_on_success: Conclusion = Field(
         "success", description="check run conclusion when nothing was found")
     max_inline_comments: int = Field(
-        30, ge=0, description="inline review comments per review at most; the rest go to "
-                              "the review body")
+        30, ge=0, description="inline review comments per review at most; further diff "
+                              "lines become check-run annotations")
     report_url: str = Field(
         "", description="link to the report page; {repo}, {number} and {sha} are filled in; "
                         "empty: no link")
