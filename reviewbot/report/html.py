@@ -179,15 +179,24 @@ def finding_html(finding: Finding, page: ReportPage, fix: bool = True) -> str:
             f"{context_html(finding, page.sources)}</div>")
 
 
+def cell_key(path: str, cell: int) -> str:
+    """How a notebook cell's source is keyed in ``ReportPage.sources``."""
+    return f"{path}#cell{cell}"
+
+
 def context_html(finding: Finding, sources: Mapping[str, str]) -> str:
-    """The lines around a finding in a module (notebooks' raw JSON lines are not shown)."""
-    text = sources.get(finding.path or "")
-    if text is None or finding.line is None or finding.cell is not None:
+    """The lines around a finding: in its module, or in its notebook cell."""
+    if finding.path is None:
+        return ""
+    if finding.cell is not None:
+        text, line = sources.get(cell_key(finding.path, finding.cell)), finding.cell_line
+    else:
+        text, line = sources.get(finding.path), finding.line
+    if text is None or line is None:
         return ""
     lines = text.splitlines()
-    first = max(finding.line - CONTEXT, 1)
-    last = min(finding.line + CONTEXT, len(lines))
-    shown = [f"<span class='{'hit' if k == finding.line else 'ctx'}'><span class='ln'>{k:5}"
+    first, last = max(line - CONTEXT, 1), min(line + CONTEXT, len(lines))
+    shown = [f"<span class='{'hit' if k == line else 'ctx'}'><span class='ln'>{k:5}"
              f"</span> {esc(lines[k - 1])}</span>" for k in range(first, last + 1)]
     return "<pre class='context'>" + "\n".join(shown) + "</pre>" if shown else ""
 

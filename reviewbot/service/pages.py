@@ -22,8 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewbot.config import LoadedConfig
+from reviewbot.core.ipynb import NotebookFormatError, parse_notebook
 from reviewbot.core.models import Review
-from reviewbot.report.html import ReportPage, SimilarPair, SimilarRegion, render_html
+from reviewbot.report.html import (
+    ReportPage,
+    SimilarPair,
+    SimilarRegion,
+    cell_key,
+    render_html,
+)
 from reviewbot.report.notebook_html import NotebookRenderError, notebook_html
 from reviewbot.report.rule_docs import RuleDocs
 
@@ -73,10 +80,27 @@ def read_text(root: Path, relative: str, limit: int = MAX_SOURCE_BYTES) -> str |
 
 
 def sources(review: Review, root: Path) -> dict[str, str]:
-    """The text of each module a finding points into (for the lines around it)."""
+    """The text each finding points into: a module's, or a notebook cell's source
+    (keyed ``path#cellN``), for the lines around it."""
     paths = {f.path for f in review.findings if f.path and f.cell is None and f.line}
     texts = {path: read_text(root, path) for path in sorted(paths)}
-    return {path: text for path, text in texts.items() if text is not None}
+    found = {path: text for path, text in texts.items() if text is not None}
+    cells = {(f.path, f.cell) for f in review.findings if f.path and f.cell is not None}
+    for path in sorted({path for path, _ in cells}):
+        found.update(_cell_sources(root, path, {cell for p, cell in cells if p == path}))
+    return found
+
+
+def _cell_sources(root: Path, path: str, wanted: set[int]) -> dict[str, str]:
+    text = read_text(root, path, MAX_NOTEBOOK_BYTES)
+    if text is None:
+        return {}
+    try:
+        book = parse_notebook(path, text)
+    except NotebookFormatError:
+        return {}
+    return {cell_key(path, cell.index): cell.source for cell in book.cells
+            if cell.index in wanted}
 
 
 def notebooks(root: Path) -> list[tuple[str, str]]:

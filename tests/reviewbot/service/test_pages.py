@@ -73,3 +73,19 @@ def test_source_lines_never_follow_a_link_out_of_the_folder(tmp_path: Path) -> N
     page = page_for(review, folder, LoadedConfig(Config(), "test"))
     assert "hunter2" not in render_pages([page])
     assert page.sources.get("m.py") == 'X = "/home/a/b"\n'
+
+
+def test_a_notebook_finding_shows_the_lines_of_its_cell(tmp_path: Path) -> None:
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_markdown_cell("# Run"), nbformat.v4.new_code_cell(
+        "import numpy as np\nrows = open('/home/alice/data.csv')\nprint(rows)")]
+    folder = write_tree(tmp_path / "SmithJonesEtAl2017", {"README.md": "# S\n",
+                                                          "run.ipynb": nbformat.writes(book)})
+    review = review_path(folder, Config(), select_checks(only=["hygiene"]))
+    [finding] = [f for f in review.findings if f.code == "HYG003"]
+    assert (finding.cell, finding.cell_line) == (2, 2)
+    html = render_pages([page_for(review, folder, LoadedConfig(Config(), "test"))])
+    assert ("<span class='hit'><span class='ln'>    2</span> rows = open(&#x27;/home/alice/"
+            "data.csv&#x27;)</span>") in html
