@@ -146,6 +146,11 @@ class Verdict(enum.Enum):
     INCONCLUSIVE = "inconclusive"
     NOT_CHECKED = "not_checked"  # the reason (run failed, metric missing...) is in the tags
 
+    @property
+    def label(self) -> str:
+        """The words every report uses for this verdict: ``not reproduced``."""
+        return self.value.replace("_", " ")
+
 
 @dataclass(frozen=True)
 class Series:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from reviewbot.core.models import CheckResult, Finding, Review, Severity, Status, Verdict
 
 LOAD_CHECK = "load"  # the pseudo-check under which loading the folder reports
-VERDICT_WORD = {Verdict.REPRODUCED: "reproduced", Verdict.NOT_REPRODUCED: "not reproduced",
-                Verdict.INCONCLUSIVE: "inconclusive", Verdict.NOT_CHECKED: "not checked"}
+VERDICT_WORD = {verdict: verdict.label for verdict in Verdict}
 VERDICT_MARK = {Verdict.REPRODUCED: "✅", Verdict.NOT_REPRODUCED: "❌",
                 Verdict.INCONCLUSIVE: "❔", Verdict.NOT_CHECKED: "⏭️"}
 CUT_NOTE = "(cut to fit; run `reviewbot check` for all of it)"

@@ -23,6 +23,7 @@ from reviewbot.core.models import Finding, Review
 from reviewbot.report import (
     VERDICT_MARK,
     Counts,
+    anchor,
     by_file,
     cell_place,
     fit,
@@ -304,9 +305,8 @@ def where(finding: Finding) -> str:
     """``path:line`` as code; for a notebook also its cell and line in the cell."""
     if finding.path is None:
         return ""
-    anchor = f"{finding.path}:{finding.line}" if finding.line is not None else finding.path
     cell = cell_place(finding)
-    return f"{code(anchor)} ({cell})" if cell else code(anchor)
+    return f"{code(anchor(finding))} ({cell})" if cell else code(anchor(finding))
 
 
 def reproduce_line(review: Review) -> str:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from reviewbot import __version__
 from reviewbot.core.models import Finding, Review, Rule, Severity, Status
+from reviewbot.report import cell_place
 from reviewbot.report.rule_docs import RuleDocs
 
 SARIF_VERSION = "2.1.0"
@@ -130,10 +131,7 @@ def _invocation(reviews: Sequence[Review]) -> dict[str, Any]:
 
 
 def _result(finding: Finding, review: Review, base: Path | None, rule_index: int) -> dict:
-    text = finding.message
-    if finding.cell is not None:
-        text += f" (cell {finding.cell}" + (
-            f", line {finding.cell_line})" if finding.cell_line is not None else ")")
+    text = finding.message + (f" ({cell_place(finding)})" if finding.cell is not None else "")
     properties: dict[str, Any] = {"check": finding.check, "submission": review.submission}
     if finding.cell is not None:
         properties.update(cell=finding.cell, cellLine=finding.cell_line)
