@@ -151,7 +151,9 @@ def failing_variants(review: Review, sorted_out: Triage,
 
 
 def errored(review: Review) -> list[tuple[str, str]]:
-    return [(r.check, r.error) for r in review.results if r.check in review.errored_checks]
+    """(check, what went wrong) of each crashed check, without the pipeline's own preamble."""
+    return [(r.check, r.error.removeprefix(f"check {r.check} errored (bot bug): "))
+            for r in review.results if r.check in review.errored_checks]
 
 
 def failing_by_rule(sorted_out: Triage, opts: MarkdownOptions) -> str:
