@@ -52,12 +52,13 @@ SIMILAR_CODES = ("SIM001", "SIM002")
 
 
 def page_for(review: Review, root: Path, loaded: LoadedConfig,
-             docs: RuleDocs | None = None) -> ReportPage:
-    """Everything the page shows, read from ``root`` (the submission folder) now."""
+             docs: RuleDocs | None = None, executed: Path | None = None) -> ReportPage:
+    """Everything the page shows, read from ``root`` (the submission folder) now;
+    ``executed`` holds notebooks as a run executed them (shown instead of the committed)."""
     return ReportPage(review, plot_png=claims_plot(review, loaded),
                       similarity=tuple(similar_pairs(review, root, loaded)),
-                      notebooks=tuple(notebooks(root)), sources=sources(review, root),
-                      docs=docs or RuleDocs())
+                      notebooks=tuple(notebooks(root, executed)),
+                      sources=sources(review, root), docs=docs or RuleDocs())
 
 
 def inside(root: Path, relative: str) -> Path | None:
@@ -103,19 +104,22 @@ def _cell_sources(root: Path, path: str, wanted: set[int]) -> dict[str, str]:
             if cell.index in wanted}
 
 
-def notebooks(root: Path) -> list[tuple[str, str]]:
-    """The submission's notebooks (with their committed outputs), sanitized."""
+def notebooks(root: Path, executed: Path | None = None) -> list[tuple[str, str]]:
+    """The submission's notebooks, sanitized: as the review's run executed them when it
+    did (``executed/<name>``), else with their committed outputs."""
     found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)[:MAX_NOTEBOOKS]
     shown = []
     for name in found:
-        text = read_text(root, name, MAX_NOTEBOOK_BYTES)
+        ran = read_text(executed, Path(name).name, MAX_NOTEBOOK_BYTES) if executed else None
+        text = ran if ran is not None else read_text(root, name, MAX_NOTEBOOK_BYTES)
         if text is None:
             continue
+        label = f"{name} (as executed by the review)" if ran is not None else name
         try:
-            shown.append((name, notebook_html(text)))
+            shown.append((label, notebook_html(text)))
         except NotebookRenderError as exc:
-            shown.append((name, f"<p>{exc}</p>"))
+            shown.append((label, f"<p>{exc}</p>"))
     return shown
 
 

@@ -104,12 +104,15 @@ class Worker:
         if current is None or current.state != RUNNING:
             raise Superseded(job.key)
 
-    def make_page(self, repo: str, root: Path, reviews: list[tuple[str, Review]]) -> str:
+    def make_page(self, repo: str, root: Path, reviews: list[tuple[str, Review]],
+                  executed: Path | None = None) -> str:
         """The report page of these reviews ("" when it cannot be made: the review is
-        posted without a link rather than not at all)."""
+        posted without a link rather than not at all). ``executed/<folder>`` holds the
+        notebooks as the runs executed them, shown instead of the committed ones."""
         docs = RuleDocs.for_repository(repo, self.config.github.docs_url)
         try:
-            return render_pages([page_for(review, root / folder, self.loaded, docs)
+            return render_pages([page_for(review, root / folder, self.loaded, docs,
+                                          executed / folder if executed else None)
                                  for folder, review in reviews])
         except Exception as exc:
             log.error("report page not made: %s", describe(exc), exc_info=True)
@@ -208,9 +211,11 @@ def run_notebooks(worker: Worker, job: Job) -> None:
         root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
                           repo.clone_token())
         repo.update_check(check_id, f"Running the notebooks of {', '.join(split.folders)}")
-        reviews = [(folder, _replicated(worker, root / folder, runner, plan))
+        executed = Path(scratch) / "executed"  # each folder's last executed notebooks
+        reviews = [(folder, _replicated(worker, root / folder, runner, dataclasses.replace(
+                    plan, artifacts_dir=executed / folder)))
                    for folder in split.folders if (root / folder).is_dir()]
-        page = worker.make_page(pr.repo, root, reviews)  # with the claims plot drawn
+        page = worker.make_page(pr.repo, root, reviews, executed)  # claims plot drawn here
     worker.checkpoint(job)
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split),
                  report_url=worker.store_page(pr, page))

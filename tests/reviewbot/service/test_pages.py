@@ -89,3 +89,23 @@ def test_a_notebook_finding_shows_the_lines_of_its_cell(tmp_path: Path) -> None:
     html = render_pages([page_for(review, folder, LoadedConfig(Config(), "test"))])
     assert ("<span class='hit'><span class='ln'>    2</span> rows = open(&#x27;/home/alice/"
             "data.csv&#x27;)</span>") in html
+
+
+def test_the_executed_notebook_is_shown_instead_of_the_committed_one(tmp_path: Path) -> None:
+    import nbformat
+
+    def book(output: str) -> str:
+        cell = nbformat.v4.new_code_cell("print('acc')", execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=output)]
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [cell]
+        return nbformat.writes(notebook)
+
+    folder = write_tree(tmp_path / "SmithJonesEtAl2017", {"nb/run.ipynb": book("committed 1")})
+    executed = write_tree(tmp_path / "executed", {"run.ipynb": book("executed 2")})
+    loaded = LoadedConfig(Config(), "test")
+    review = review_path(folder, Config(), select_checks(only=["readme"]))
+    [(label, shown)] = page_for(review, folder, loaded, executed=executed).notebooks
+    assert label == "nb/run.ipynb (as executed by the review)" and "executed 2" in shown
+    [(label, shown)] = page_for(review, folder, loaded).notebooks
+    assert label == "nb/run.ipynb" and "committed 1" in shown

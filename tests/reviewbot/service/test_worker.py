@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from reviewbot.config import load_config
 from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, JobSpec
+from reviewbot.service.pages import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 from reviewbot.service.worker import Worker, folder_notes
@@ -203,6 +204,10 @@ def test_a_ready_pull_request_gets_a_notebook_run_on_the_gpu_queue(fake, origin,
     assert summary["body"] != static_summary  # edited in place with the runs
     assert "RUN001" in summary["body"]  # model.load() opens a file that is not there
     assert len(fake.state.pull(REPO, NUMBER).reviews) == 1
+    store = PageStore(pages_folder(worker.settings.data_dir), worker.settings.webhook_secret)
+    page = store.load(store.token(REPO, NUMBER, origin.head_sha))
+    assert page is not None and "RUN001" in page  # the page of this head, with the runs
+    assert "(as executed by the review)" in page  # the notebook as the run left it
 
 
 def test_a_review_stores_its_report_page_and_links_it(fake, origin, tmp_path):
