@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from reviewbot.service.pages import PageStore, pages_folder
+from reviewbot.service.page_store import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 from reviewbot.webhooks.events import Ignored, PayloadError, Work, interpret, repository_of

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Response
 
-from reviewbot.report.html import CSP_HEADER
-from reviewbot.service.pages import PageStore
-
-HEADERS = {"Content-Security-Policy": CSP_HEADER, "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-           "Cache-Control": "private, max-age=60"}
+from reviewbot.service.page_store import HEADERS, PageStore
 
 
 def add_report_route(app: FastAPI, store: PageStore) -> None:

@@ -1,22 +1,15 @@
-"""The report page of a review: gathered, rendered, stored and found again by its token.
+"""The report page of a review: gathered from the submission folder and rendered.
 
 ``page_for`` gathers what the page shows beside the Review (the claims plot, source lines
 around findings, the similarity matches, the notebooks) from the submission folder while it
 is still on disk; ``render_html`` in the report room turns it into the page. The worker
-stores the page under an unguessable token (an HMAC of repository, PR and head SHA under
-the service's key, so the static review and the later notebook runs of one head update one
-page); the web app serves it at ``/reviews/{token}``. ``check --format html`` writes the
-same page to a file.
+stores it (``page_store``) and the web app serves it at ``/reviews/{token}``;
+``check --format html`` writes the same page to a file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
-import re
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +26,9 @@ from reviewbot.report.html import (
 )
 from reviewbot.report.notebook_html import NotebookRenderError, notebook_html
 from reviewbot.report.rule_docs import RuleDocs
+from reviewbot.service.page_store import PageStore, page_url, pages_folder
+
+__all__ = ["PageStore", "page_for", "page_url", "pages_folder", "render_pages"]
 
 if TYPE_CHECKING:  # the similarity engine loads only for a page that shows matches
     from reviewbot.similarity.documents import Document
@@ -41,7 +37,6 @@ if TYPE_CHECKING:  # the similarity engine loads only for a page that shows matc
 
 log = logging.getLogger("reviewbot.service.pages")
 
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 MAX_SOURCE_BYTES = 1_000_000  # larger files get no source lines on the page
 MAX_NOTEBOOKS = 5
 MAX_NOTEBOOK_BYTES = 20_000_000
@@ -175,52 +170,3 @@ def _pair(document: Document, match: Match, index: SimilarityIndex) -> SimilarPa
 def render_pages(pages: Sequence[ReportPage]) -> str:
     names = ", ".join(page.review.submission for page in pages)
     return render_html(pages, title=f"reviewbot: {names}")
-
-
-# ---- storing ------------------------------------------------------------------------------
-
-
-class PageStore:
-    """Report pages as files under ``folder``, named by their token."""
-
-    def __init__(self, folder: Path, key: str = "") -> None:
-        self.folder = folder
-        self._key = key.encode() if key else self._stored_key()
-
-    def _stored_key(self) -> bytes:
-        """Without a webhook secret: a random key kept beside the pages."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / ".key"
-        if not path.exists():
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
-
-    def token(self, repo: str, number: int, sha: str) -> str:
-        """Unguessable without the key, the same for every job of one head SHA."""
-        message = f"{repo.lower()}#{number}@{sha}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:40]
-
-    def save(self, token: str, page: str) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{token}.html"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(page, encoding="utf-8")
-        temporary.replace(path)  # a reader never sees half a page
-        return path
-
-    def load(self, token: str) -> str | None:
-        if not TOKEN.match(token):
-            return None
-        path = self.folder / f"{token}.html"
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def pages_folder(data_dir: Path) -> Path:
-    return data_dir / "reports"
-
-
-def page_url(base: str, token: str) -> str:
-    """``<base>/reviews/<token>``; "" when no base URL is configured."""
-    return f"{base.rstrip('/')}/reviews/{token}" if base else ""

@@ -26,7 +26,8 @@ from reviewbot.github.fetch import fetch_head, submission_folders
 from reviewbot.pipeline import review_path, select_checks
 from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobSpec
-from reviewbot.service.pages import PageStore, page_for, page_url, pages_folder, render_pages
+from reviewbot.service.page_store import PageStore, page_url, pages_folder
+from reviewbot.service.pages import page_for, render_pages
 from reviewbot.service.queue import KIND_QUEUE, JobQueue
 from reviewbot.service.settings import Settings
 
