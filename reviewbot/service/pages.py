@@ -31,6 +31,7 @@ from reviewbot.service.page_store import PageStore, page_url, pages_folder
 __all__ = ["PageStore", "page_for", "page_url", "pages_folder", "render_pages"]
 
 if TYPE_CHECKING:  # the similarity engine loads only for a page that shows matches
+    from reviewbot.checks.similarity import Config as SimilarityConfig
     from reviewbot.similarity.documents import Document
     from reviewbot.similarity.index import SimilarityIndex
     from reviewbot.similarity.search import Match
@@ -133,30 +134,38 @@ def similar_pairs(review: Review, root: Path, loaded: LoadedConfig) -> list[Simi
     flagged = sorted({f.path for f in review.findings if f.code in SIMILAR_CODES and f.path})
     if not flagged:
         return []
-    from reviewbot.checks.similarity import index_location, search_settings
-    from reviewbot.similarity.documents import DocumentError, read_document
+    from reviewbot.checks.similarity import index_location
     from reviewbot.similarity.index import IndexFileError, SimilarityIndex
-    from reviewbot.similarity.search import search
 
     config = loaded.config.check("similarity")
     pairs: list[SimilarPair] = []
     try:
         with SimilarityIndex.open(index_location(config)) as index:
             for path in flagged:
-                file = inside(root, path)
-                if file is None:
-                    continue
-                try:
-                    document = read_document(file, path)
-                except DocumentError:
-                    continue
-                matches = search(index, document, search_settings(config),
-                                 exclude_labels=frozenset({review.submission}))
-                pairs += [_pair(document, match, index) for match in matches
-                          if match.score >= config.threshold or match.reuse]
+                pairs += _pairs_of_file(index, root, path, review.submission, config)
     except IndexFileError as exc:
         log.warning("similarity index unusable for the page: %s", exc)
     return sorted(pairs, key=lambda pair: -pair.score)
+
+
+def _pairs_of_file(index: SimilarityIndex, root: Path, path: str, own_label: str,
+                   config: SimilarityConfig) -> list[SimilarPair]:
+    """One file searched as the similarity check searched it (its own folder excluded)."""
+    from reviewbot.checks.similarity import search_settings
+    from reviewbot.similarity.documents import DocumentError, read_document
+    from reviewbot.similarity.search import search
+
+    file = inside(root, path)
+    if file is None:
+        return []
+    try:
+        document = read_document(file, path)
+    except DocumentError:
+        return []
+    matches = search(index, document, search_settings(config),
+                     exclude_labels=frozenset({own_label}))
+    return [_pair(document, match, index) for match in matches
+            if match.score >= config.threshold or match.reuse]
 
 
 def _pair(document: Document, match: Match, index: SimilarityIndex) -> SimilarPair:
