@@ -56,7 +56,7 @@ def claims_figure(review: Review, paper: PaperClaims) -> Figure | None:
     if not review.verdicts:
         return None
     claims = {claim.id: claim for claim in paper.claims}
-    figure = Figure(figsize=(8, 2.4 * len(review.verdicts)))
+    figure = Figure(figsize=(10, 2.4 * len(review.verdicts)))
     axes = figure.subplots(len(review.verdicts), 1, squeeze=False)
     for ax, verdict in zip(axes[:, 0], review.verdicts, strict=True):
         _panel(ax, verdict, claims.get(verdict.claim), review.runs)
@@ -100,7 +100,7 @@ def _points_panel(ax: Axes, verdict: ClaimVerdict, reference: float | None, labe
     ax.set_ylim(-1, 1.4)
     ax.set_yticks([])
     ax.set_xlabel(xlabel)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)  # never over data
 
 
 def _reason_panel(ax: Axes, verdict: ClaimVerdict) -> None:
@@ -139,4 +139,4 @@ def _curve_panel(ax: Axes, claim: Claim, runs: Sequence[RunResult]) -> None:
         if run.ok and series is not None:
             ax.plot(series.x, series.y, alpha=0.6, label=f"seed {run.seed}")
     ax.set_xlabel(claim.spec.metric)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)  # never over data
