@@ -28,15 +28,17 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewbot import __version__
-from reviewbot.config import effective_values, load_config
+from reviewbot.config import LoadedConfig, effective_values, load_config
 from reviewbot.core.errors import ReviewbotError, UsageError
 from reviewbot.core.models import Review
+from reviewbot.core.progress import progress
 from reviewbot.core.submission import discover
 from reviewbot.pipeline import review_path, select_checks
 from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_reviews
 from reviewbot.report import printable, total_verdict, verdict
 from reviewbot.report.json_report import render_json
 from reviewbot.report.markdown import render_markdown
+from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
 from reviewbot.service.serve import QueueName, ServeRequest, run_serve, run_worker
@@ -50,6 +52,7 @@ class ReportFormat(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     SARIF = "sarif"
+    HTML = "html"
 
 
 class ConfigFormat(enum.StrEnum):
@@ -84,7 +87,7 @@ app = typer.Typer(
     help="Review a DLC paper-replication submission: README, notebook, code and hygiene.",
     epilog=EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -214,7 +217,8 @@ def verdict_command(
         loaded = load_config(config)
         reviews = rejudge(runs_file, loaded, paper, plot_dir, output)
         request = CheckRequest(runs_file, report_format, output, config, (), ())
-        report = render(reviews, report_format, to_terminal=output is None, base=None)
+        report = render(reviews, report_format, to_terminal=output is None, base=None,
+                        loaded=loaded)
         publish(report, reviews, request)
         return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
 
@@ -368,26 +372,51 @@ def run_check(request: CheckRequest) -> int:
     # the maintainers' config.toml is found upward from PATH (never inside a submission)
     loaded = load_config(request.config, starts=[request.path], skip=folders)
     selected = select_checks(request.only, request.skip)  # a bad config stops before any work
-    reviews = [review_path(folder, loaded.config, selected, config_source=loaded.source)
-               for folder in folders]
+    reviews = review_with_progress(folders, loaded, selected)
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
-                    base=repository_root(request.path))
+                    base=repository_root(request.path), loaded=loaded)
     publish(report, reviews, request)
     return EXIT_OK if all(review.passed for review in reviews) else EXIT_FAILED
 
 
+def review_with_progress(folders: Sequence[Path], loaded: LoadedConfig,
+                         selected: Sequence[str]) -> list[Review]:
+    """Each folder reviewed; a bar of folder x check on a terminal (nothing when piped)."""
+    with progress("reviewing", len(folders) * len(selected)) as steps:
+        return [review_path(folder, loaded.config, selected, config_source=loaded.source,
+                            on_check=lambda check, name=folder.name: steps.step(
+                                f"{name}: {check}"))
+                for folder in folders]
+
+
 def render(reviews: Sequence[Review], report_format: ReportFormat, *, to_terminal: bool,
-           base: Path | None) -> str:
+           base: Path | None, loaded: LoadedConfig | None = None) -> str:
+    if report_format is ReportFormat.HTML:  # the mentor's page, as the service serves it
+        from reviewbot.service.pages import page_for, render_pages
+
+        settings = loaded or load_config(None)
+        return render_pages([page_for(review, Path(review.root), settings)
+                             for review in reviews])
     if report_format is ReportFormat.JSON:
         return render_json(reviews)
     if report_format is ReportFormat.MARKDOWN:
         return render_markdown(reviews)
     if report_format is ReportFormat.SARIF:
-        return render_sarif(reviews, base=base)
+        return render_sarif(reviews, base=base, docs=rule_docs(loaded))
     color = to_terminal and _stdout_is_terminal() and not os.environ.get("NO_COLOR")
     return render_text(reviews, color=color, width=_width(to_terminal))
+
+
+def rule_docs(loaded: LoadedConfig | None) -> RuleDocs:
+    """Where rule codes link: ``[github] docs_url``, else the README of the repository a
+    GitHub Actions run is in (``$GITHUB_REPOSITORY``), else nowhere."""
+    docs_url = loaded.config.github.docs_url if loaded is not None else ""
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    if docs_url or repository:
+        return RuleDocs.for_repository(repository, docs_url)
+    return RuleDocs()
 
 
 def publish(report: str, reviews: Sequence[Review], request: CheckRequest) -> None:

@@ -8,7 +8,7 @@ maintainers' ``[rules]`` and per-check ``disable``/``severity`` to every finding
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewbot import __version__
@@ -30,21 +30,32 @@ def select_checks(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[st
 
 
 def review_path(path: Path, config: Config, selected: Sequence[str], *,
-                config_source: str = "") -> Review:
+                config_source: str = "",
+                on_check: Callable[[str], None] | None = None) -> Review:
     """Load the folder at ``path`` and review it."""
     limits = LoadLimits(config.review.max_file_bytes, config.review.max_files)
-    return review(load(path, limits), config, selected, config_source=config_source)
+    return review(load(path, limits), config, selected, config_source=config_source,
+                  on_check=on_check)
 
 
 def review(submission: Submission, config: Config, selected: Sequence[str], *,
-           config_source: str = "") -> Review:
-    """Run each selected check over ``submission``; every finding goes through the gate."""
-    results = tuple(run_check(REGISTRY[cid], submission, config.check(cid), config.review.fail_on)
-                    if cid in selected else CheckResult(cid, Status.SKIPPED)
-                    for cid in REGISTRY)
+           config_source: str = "", on_check: Callable[[str], None] | None = None) -> Review:
+    """Run each selected check over ``submission``; every finding goes through the gate.
+
+    ``on_check`` is told each check's id as it starts (for progress on a terminal)."""
+    results = []
+    for cid in REGISTRY:
+        if cid not in selected:
+            results.append(CheckResult(cid, Status.SKIPPED))
+            continue
+        if on_check is not None:
+            on_check(cid)
+        results.append(run_check(REGISTRY[cid], submission, config.check(cid),
+                                 config.review.fail_on))
     notes = (f"config: {config_source}",) if config_source else ()  # which config decided
-    raw = Review(submission.name, str(submission.root), results, submission.load_findings,
-                 config.review.fail_on, __version__, notes=notes, config_source=config_source)
+    raw = Review(submission.name, str(submission.root), tuple(results),
+                 submission.load_findings, config.review.fail_on, __version__, notes=notes,
+                 config_source=config_source)
     return gated(raw, rulebook(config, config_source or "config"))
 
 

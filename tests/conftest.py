@@ -60,3 +60,9 @@ def make_submission(tmp_path: Path) -> Callable[..., Submission]:
 @pytest.fixture
 def default_config() -> Config:
     return Config()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite tests/golden/* from the current output instead of comparing "
+                          "(also: REVIEWBOT_UPDATE_GOLDENS=1)")

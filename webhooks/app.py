@@ -19,10 +19,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from reviewbot.service.page_store import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 from reviewbot.webhooks.events import Ignored, PayloadError, Work, interpret, repository_of
 from reviewbot.webhooks.metrics import Metrics
+from reviewbot.webhooks.report_pages import add_report_route
 from reviewbot.webhooks.signature import is_valid
 
 GITHUB_MAX_BODY = 25 * 1024 * 1024  # GitHub does not deliver larger payloads
@@ -74,6 +76,7 @@ def create_app(settings: Settings, queue: JobQueue, *, repositories: Sequence[st
     def metrics_page() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    add_report_route(app, PageStore(pages_folder(settings.data_dir), settings.webhook_secret))
     return app
 
 

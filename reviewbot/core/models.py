@@ -150,6 +150,11 @@ class Verdict(enum.Enum):
     INCONCLUSIVE = "inconclusive"
     NOT_CHECKED = "not_checked"  # the reason (run failed, metric missing...) is in the tags
 
+    @property
+    def label(self) -> str:
+        """The words every report uses for this verdict: ``not reproduced``."""
+        return self.value.replace("_", " ")
+
 
 @dataclass(frozen=True)
 class Series:
@@ -206,6 +211,7 @@ class ClaimVerdict:
     reference: Series | None = None  # a curve claim: the paper's curve
     band: tuple[float, ...] = ()  # a curve claim: the band's half-width at each paper point
     margin: float | None = None  # a ranking claim: the margin the difference must clear
+    interval_level: float | None = None  # e.g. 0.9 for the 90% interval of ``interval``
 
 
 @dataclass(frozen=True)

@@ -207,21 +207,29 @@ class GitHubRepo:
 
     @_translate_errors
     def finish_check(self, check_id: int, reviews: Sequence[FolderReview],
-                     github_settings: GitHubSettings, notes: Sequence[str] = ()) -> None:
-        """Conclusion from config, every finding as an annotation (50 per request)."""
+                     github_settings: GitHubSettings, notes: Sequence[str] = (),
+                     placement: pr_content.Placement | None = None,
+                     report_url: str = "") -> None:
+        """Conclusion from config, the annotations (50 per request), the report page link.
+
+        With a ``placement`` only the diff lines that got no inline comment are annotated
+        (a finding is said once); without, every finding tied to a file is.
+        """
         run = self._repo.get_check_run(check_id)
-        output = pr_content.check_output(reviews, notes)
+        docs = pr_content.RuleDocs.for_repository(self.full_name, github_settings.docs_url)
+        output = pr_content.check_output(reviews, notes, docs, report_url)
         conclusion = check_conclusion(reviews, github_settings)
+        link = {"details_url": report_url} if report_url else {}
         if run.status == "completed":  # a retried job or a later enrichment: no re-annotating
             if run.output.summary != output["summary"] or run.conclusion != conclusion:
-                run.edit(conclusion=conclusion, output=output)
+                run.edit(conclusion=conclusion, output=output, **link)
             return
         sent = run.output.annotations_count or 0  # a job that died half way resumes here
-        batches = pr_content.in_batches(pr_content.annotations(reviews)[sent:])
+        batches = pr_content.in_batches(pr_content.annotations(reviews, placement)[sent:])
         for batch in batches[:-1]:
             run.edit(output={**output, "annotations": batch})
         run.edit(status="completed", conclusion=conclusion,
-                 output={**output, "annotations": batches[-1]})
+                 output={**output, "annotations": batches[-1]}, **link)
 
     @_translate_errors
     def mark_stale(self, check_id: int, newer_sha: str) -> None:
@@ -238,19 +246,24 @@ class GitHubRepo:
     @_translate_errors
     def publish(self, pr: PullRequestInfo, reviews: Sequence[FolderReview],
                 github_settings: GitHubSettings, check_id: int | None,
-                notes: Sequence[str] = ()) -> PublishResult:
+                notes: Sequence[str] = (), report_url: str = "") -> PublishResult:
         """Sticky summary comment, one review per head SHA, and the finished check run.
 
         ``reviews`` pairs each submission's folder path in the repository with its Review;
-        ``notes`` are plain sentences (escaped here) said at the top of the review and summary.
+        ``notes`` are plain sentences (escaped here) said at the top of the review and summary;
+        ``report_url`` is the review's report page (the comment and the check run link it).
+        Each finding is said once: inline on the diff, as an annotation on the diff, or in
+        the summary comment (``pr_content.Placement``).
         """
         pull = self._repo.get_pull(pr.number)
+        placement = pr_content.place_findings(pr, reviews, github_settings)
         comment_id = self._upsert_summary(pull, pr_content.summary_body(
-            pr, reviews, github_settings, notes))
-        plan = pr_content.plan_review(pr, reviews, github_settings, notes)
+            pr, reviews, github_settings, notes, placement, report_url))
+        plan = pr_content.plan_review(pr, reviews, github_settings, notes, placement)
         review_id, posted = self._review_once(pull, pr.head_sha, plan)
         if check_id is not None:
-            self.finish_check(check_id, reviews, github_settings, notes)
+            self.finish_check(check_id, reviews, github_settings, notes, placement,
+                              report_url or pr_content.report_link(pr, github_settings))
         return PublishResult(comment_id, review_id, posted, len(plan.comments), check_id)
 
     def _own_comments(self, pull: PullRequest, marker: str) -> Iterable[Any]:

@@ -14,16 +14,39 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewbot.core import gate
-from reviewbot.core.models import ClaimVerdict, Finding, Review, Severity
+from reviewbot.core.models import Finding, Review, Severity
 from reviewbot.github.pull import PullRequestInfo
 from reviewbot.github.settings import GitHubSettings
-from reviewbot.report import Counts, location, printable, sort_key, verdict
-from reviewbot.report.markdown import code, escape, render_markdown
+from reviewbot.report import (
+    STATE_MARK,
+    Counts,
+    by_file,
+    cell_place,
+    fit,
+    location,
+    plural,
+    printable,
+    review_mark,
+    review_state,
+    sort_key,
+    verdict,
+)
+from reviewbot.report.markdown import (
+    MarkdownOptions,
+    code,
+    escape,
+    finding_row,
+    render_markdown,
+    rule_link,
+    trusted,
+)
+from reviewbot.report.rule_docs import RuleDocs
 
 FolderReview = tuple[str, Review]
 SUMMARY_MARKER = "<!-- reviewbot:summary -->"
 MAX_COMMENT_CHARS = 65536  # GitHub's limit for comment and review bodies
 MAX_CHECK_CHARS = 65535  # check run output.summary
+MAX_COMMENT_BUDGET = 10_000  # what a mentor reads at a glance: the triage
 ANNOTATIONS_PER_REQUEST = 50
 FAILED_TITLE = "reviewbot failed (bot bug)"
 ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "\N{INFORMATION SOURCE}\ufe0f"}
@@ -73,6 +96,33 @@ class InlineComment:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where each finding is said, so that it is said once.
+
+    On the diff: an inline review comment (the worst lines, up to the configured number),
+    the other diff lines as check-run annotations (GitHub shows them on the diff too).
+    Everything else: the summary comment. The summary still lists every failing finding,
+    marked "shown on the diff" when it is.
+    """
+
+    inline: frozenset[Located]
+    annotated: frozenset[Located]
+
+    @property
+    def on_diff(self) -> frozenset[Finding]:
+        return frozenset(item.finding for item in self.inline | self.annotated)
+
+
+def place_findings(pr: PullRequestInfo, reviews: Sequence[FolderReview],
+                   settings: GitHubSettings) -> Placement:
+    groups = _inline_groups(located(reviews), pr.commentable)
+    kept = sorted(groups.items(), key=lambda item: _priority(item[1]))
+    inline = [item for _, group in kept[: settings.max_inline_comments] for item in group]
+    rest = [item for _, group in kept[settings.max_inline_comments:] for item in group]
+    return Placement(frozenset(inline), frozenset(rest))
+
+
+@dataclass(frozen=True)
 class ReviewPlan:
     """One PR review: its event, body and the inline comments that fit the diff."""
 
@@ -82,18 +132,18 @@ class ReviewPlan:
 
 
 def plan_review(pr: PullRequestInfo, reviews: Sequence[FolderReview],
-                settings: GitHubSettings, notes: Sequence[str] = ()) -> ReviewPlan:
-    """Inline comments on diff lines (worst first, at most the configured number); the
-    findings that cannot go inline are listed in the body."""
-    groups = _inline_groups(located(reviews), pr.commentable)
-    kept = sorted(groups.items(), key=lambda item: _priority(item[1]))
-    kept = kept[: settings.max_inline_comments]
-    inline_keys = {key for key, _ in kept}
+                settings: GitHubSettings, notes: Sequence[str] = (),
+                placement: Placement | None = None) -> ReviewPlan:
+    """Inline comments on diff lines (worst first, at most the configured number); the body
+    says the verdict and where everything else is (the summary comment), listing nothing."""
+    placed = placement or place_findings(pr, reviews, settings)
+    groups = _inline_groups(placed.inline, pr.commentable)
     marker = review_marker(pr.head_sha)
-    comments = tuple(InlineComment(path, line, _inline_body(group, marker))
-                     for (path, line), group in sorted(kept))
-    rest = [item for item in located(reviews) if _key(item) not in inline_keys]
-    body = _review_body(reviews, rest, len(comments), notes, marker)
+    docs = rule_docs(pr, settings)
+    comments = tuple(InlineComment(path, line, _inline_body(group, marker, docs))
+                     for (path, line), group in sorted(groups.items()))
+    elsewhere = len(located(reviews)) - len(placed.inline)
+    body = _review_body(reviews, len(placed.inline), elsewhere, notes, marker)
     return ReviewPlan(review_event(reviews, settings), body, comments)
 
 
@@ -111,6 +161,8 @@ def _inline_groups(items: Iterable[Located],
         key = _key(item)
         if key is not None and key in commentable:
             groups.setdefault(key, []).append(item)
+    for group in groups.values():
+        group.sort(key=lambda item: (-item.finding.severity.rank, sort_key(item.finding)))
     return groups
 
 
@@ -119,18 +171,18 @@ def _priority(group: list[Located]) -> tuple[int, int]:
     return -worst, -len(group)
 
 
-def _inline_body(group: list[Located], marker: str) -> str:
-    ordered = sorted(group, key=lambda item: (-item.finding.severity.rank,
-                                              sort_key(item.finding)))
-    return "\n\n".join(finding_paragraph(item.finding) for item in ordered) + f"\n\n{marker}"
+def _inline_body(group: list[Located], marker: str, docs: RuleDocs) -> str:
+    paragraphs = (finding_paragraph(item.finding, docs) for item in group)
+    return "\n\n".join(paragraphs) + f"\n\n{marker}"
 
 
-def finding_paragraph(finding: Finding) -> str:
-    """``❌ error `CODE` (cell 3, line 2): message`` then the fix, all escaped."""
-    place = f" ({escape(location(finding))})" if finding.cell is not None else ""
-    text = (f"{ICON[finding.severity]} **{finding.severity.value}** {code(finding.code)}"
+def finding_paragraph(finding: Finding, docs: RuleDocs | None = None) -> str:
+    """``❌ error `CODE` (cell 3, line 2): message`` then the fix (code spans kept)."""
+    place = f" ({escape(cell_place(finding))})" if finding.cell is not None else ""
+    rule = rule_link(finding, MarkdownOptions(docs=docs or RuleDocs()))
+    text = (f"{ICON[finding.severity]} **{finding.severity.value}** {rule}"
             f"{place}: {escape(finding.message)}")
-    return f"{text}\n\n_Fix:_ {escape(finding.fix)}" if finding.fix else text
+    return f"{text}\n\n_Fix:_ {trusted(finding.fix)}" if finding.fix else text
 
 
 def review_event(reviews: Sequence[FolderReview], settings: GitHubSettings) -> str:
@@ -141,28 +193,20 @@ def review_event(reviews: Sequence[FolderReview], settings: GitHubSettings) -> s
     return "COMMENT"
 
 
-def _review_body(reviews: Sequence[FolderReview], rest: Sequence[Located], inline: int,
+def _review_body(reviews: Sequence[FolderReview], inline: int, elsewhere: int,
                  notes: Sequence[str], marker: str) -> str:
-    lines = [f"**{escape(review.submission)}**: {escape(verdict(review))}"
+    lines = [f"{review_mark(review)} **{escape(review.submission)}**: {escape(verdict(review))}"
              for _, review in reviews] or ["No submission folder was reviewed."]
     lines += ["", *note_lines(notes)]
     if inline:
-        lines.append(f"{inline} finding location(s) are commented inline on the diff.")
-    if rest:
-        lines += ["", "Findings not on lines of this diff:", ""]
-        lines += [_finding_item(item) for item in rest]
-    lines += ["", "The full review is in the reviewbot summary comment and the check run."]
+        verb = "is" if inline == 1 else "are"
+        lines.append(f"{plural(inline, 'finding')} on lines of this diff {verb} commented "
+                     "below.")
+    if elsewhere:
+        verb = "is" if elsewhere == 1 else "are"
+        lines.append(f"The other {plural(elsewhere, 'finding')} {verb} in the reviewbot summary "
+                     "comment (and the check run).")
     return fit("\n".join(lines), MAX_COMMENT_CHARS - len(marker) - 2) + f"\n\n{marker}"
-
-
-def _finding_item(item: Located) -> str:
-    finding = item.finding
-    place = ""
-    if item.path is not None:
-        anchor = f"{item.path}:{finding.line}" if finding.line is not None else item.path
-        place = f"{code(anchor, in_table=False)} "
-    return (f"- {place}{ICON[finding.severity]} {finding.severity.value} "
-            f"{code(finding.code, in_table=False)}: {escape(finding.message)}")
 
 
 def note_lines(notes: Sequence[str]) -> list[str]:
@@ -171,18 +215,25 @@ def note_lines(notes: Sequence[str]) -> list[str]:
 
 
 def summary_body(pr: PullRequestInfo, reviews: Sequence[FolderReview],
-                 settings: GitHubSettings, notes: Sequence[str] = ()) -> str:
-    """The sticky comment: verdict, checks tables, findings, claims, link to the report."""
+                 settings: GitHubSettings, notes: Sequence[str] = (),
+                 placement: Placement | None = None, report_url: str = "") -> str:
+    """The sticky comment, triaged, within ``settings.max_comment_chars`` (10,000)."""
+    link = report_url or report_link(pr, settings)
     head = [SUMMARY_MARKER, f"## reviewbot review of {pr.head_sha[:12]}", "",
             *note_lines(notes)]
-    tail = [section for _, review in reviews if (section := claims_section(review))]
-    link = report_link(pr, settings)
-    if link:
-        tail.append(f"[Full report]({link})")
-    budget = MAX_COMMENT_CHARS - sum(len(part) + 1 for part in [*head, *tail]) - 200
-    body = render_markdown([review for _, review in reviews], max_chars=max(budget, 1000)
-                           ) if reviews else "No submission folder was reviewed.\n"
-    return fit("\n".join([*head, body, *tail]), MAX_COMMENT_CHARS)
+    tail = [f"[Full report]({link})\n"] if link else []
+    limit = settings.max_comment_chars
+    budget = limit - sum(len(part) + 1 for part in [*head, *tail])
+    placed = placement or place_findings(pr, reviews, settings)
+    options = MarkdownOptions(max_chars=max(budget, 1000), docs=rule_docs(pr, settings),
+                              report_url=link, inline=placed.on_diff)
+    body = render_markdown([review for _, review in reviews], options=options) if reviews \
+        else "No submission folder was reviewed.\n"
+    return fit("\n".join([*head, body, *tail]), limit)
+
+
+def rule_docs(pr: PullRequestInfo, settings: GitHubSettings) -> RuleDocs:
+    return RuleDocs.for_repository(pr.repo, settings.docs_url)
 
 
 def report_link(pr: PullRequestInfo, settings: GitHubSettings) -> str:
@@ -191,39 +242,55 @@ def report_link(pr: PullRequestInfo, settings: GitHubSettings) -> str:
     return settings.report_url.format(repo=pr.repo, number=pr.number, sha=pr.head_sha)
 
 
-def claims_section(review: Review) -> str:
-    """A table of the claim verdicts, when the review has any."""
-    if not review.verdicts:
-        return ""
-    lines = [f"#### Claims of {escape(review.submission)}", "",
-             "| claim | metric | paper | observed | verdict | why |",
-             "| --- | --- | ---: | ---: | --- | --- |"]
-    lines += [_claim_row(claim) for claim in review.verdicts]
-    return "\n".join(lines) + "\n"
-
-
-def _claim_row(claim: ClaimVerdict) -> str:
-    paper = "" if claim.paper_value is None else f"{claim.paper_value:g} {escape(claim.unit)}"
-    observed = "" if claim.mean is None else f"{claim.mean:g} (n={claim.n})"
-    return (f"| {escape(claim.claim)} | {escape(claim.metric)} | {paper.strip()} | {observed} | "
-            f"{claim.verdict.value.replace('_', ' ')} | {escape(claim.explanation)} |")
-
-
-def check_output(reviews: Sequence[FolderReview], notes: Sequence[str] = ()) -> dict[str, str]:
-    """Title and summary of the finished check run (summary within GitHub's 65,535)."""
+def check_title(reviews: Sequence[FolderReview]) -> str:
+    """``❌ FAILED: 2 errors, …``; ``⚠️ passed with warnings: …``; ``✅ PASSED: …``."""
     counts = sum((Counts.of(review.findings) for _, review in reviews), Counts())
-    failed = any(not review.passed for _, review in reviews)
-    title = f"{'FAILED' if failed else 'PASSED'}: {counts.phrase()}"
+    states = {review_state(review) for _, review in reviews}
+    state = next((s for s in ("failed", "warnings") if s in states), "passed")
+    word = {"failed": "FAILED", "warnings": "PASSED with warnings", "passed": "PASSED"}[state]
+    return f"{STATE_MARK[state]} {word}: {counts.phrase()}"
+
+
+def check_output(reviews: Sequence[FolderReview], notes: Sequence[str] = (),
+                 docs: RuleDocs | None = None, report_url: str = "") -> dict[str, str]:
+    """Title; the triage as summary; every finding by file as text (each within 65,535)."""
     head = "\n".join(note_lines(notes))
-    body = render_markdown([review for _, review in reviews],
-                           max_chars=MAX_CHECK_CHARS - len(head) - 200) if reviews else (
+    plain = [review for _, review in reviews]
+    triaged = MarkdownOptions(max_chars=MAX_COMMENT_BUDGET, docs=docs or RuleDocs(),
+                              report_url=report_url)
+    summary = render_markdown(plain, options=triaged) if reviews else (
         "No submission folder was reviewed.\n")
-    return {"title": title, "summary": fit(head + "\n" + body, MAX_CHECK_CHARS)}
+    text = findings_by_file(plain, MAX_CHECK_CHARS - 200)
+    return {"title": check_title(reviews), "summary": fit(head + "\n" + summary,
+                                                           MAX_CHECK_CHARS),
+            "text": fit(text, MAX_CHECK_CHARS)}
 
 
-def annotations(reviews: Sequence[FolderReview]) -> list[dict[str, object]]:
-    """Every finding tied to a file, as a check run annotation (plain text, no Markdown)."""
-    return [_annotation(item) for item in located(reviews) if item.path is not None]
+def findings_by_file(reviews: Sequence[Review], limit: int) -> str:
+    """Every finding, file by file, as Markdown tables (the check run's ``text``)."""
+    blocks = []
+    for review in reviews:
+        blocks.append(f"### {escape(review.submission)}\n")
+        blocks += [file_table(path, found) for path, found in by_file(review.findings)]
+    return fit("\n".join(blocks), limit)
+
+
+def file_table(path: str | None, findings: Sequence[Finding]) -> str:
+    heading = f"#### {code(path, in_table=False)}" if path else "#### the submission as a whole"
+    rows = [finding_row(finding) for finding in findings]
+    return "\n".join([heading, "", "| where | severity | code | message | fix |",
+                      "| --- | --- | --- | --- | --- |", *rows]) + "\n"
+
+
+def annotations(reviews: Sequence[FolderReview],
+                placement: Placement | None = None) -> list[dict[str, object]]:
+    """Check run annotations (plain text): the diff lines past the inline comments when
+    ``placement`` says so, else every finding tied to a file."""
+    if placement is not None:
+        items = [item for item in located(reviews) if item in placement.annotated]
+    else:
+        items = [item for item in located(reviews) if item.path is not None]
+    return [_annotation(item) for item in items]
 
 
 def _annotation(item: Located) -> dict[str, object]:
@@ -261,11 +328,3 @@ def failure_check_output(job_key: str, message: str) -> dict[str, str]:
     summary = (f"Job {code(job_key, in_table=False)} failed because of a problem in reviewbot, "
                f"not in the submission.\n\n{escape(fit(message, 20_000))}")
     return {"title": FAILED_TITLE, "summary": summary}
-
-
-def fit(text: str, limit: int) -> str:
-    """``text`` within ``limit`` characters, saying that the rest was cut."""
-    if len(text) <= limit:
-        return text
-    note = "\n\n_(cut to fit GitHub's size limit; run `reviewbot check` for all of it)_"
-    return text[: max(limit - len(note), 0)] + note

@@ -32,11 +32,21 @@ class GitHubSettings(BaseModel):
     conclusion_on_success: Conclusion = Field(
         "success", description="check run conclusion when nothing was found")
     max_inline_comments: int = Field(
-        30, ge=0, description="inline review comments per review at most; the rest go to "
-                              "the review body")
+        30, ge=0, description="inline review comments per review at most; further diff "
+                              "lines become check-run annotations")
     report_url: str = Field(
         "", description="link to the report page; {repo}, {number} and {sha} are filled in; "
                         "empty: no link")
+    report_base_url: str = Field(
+        "", description="where the service's report pages are reached, e.g. "
+                        "https://reviewbot.example.org; each review's page is "
+                        "<base>/reviews/<token>; empty: no page link")
+    docs_url: str = Field(
+        "", description="where rule codes link to (README anchors are appended); empty: the "
+                        "README on the repository's default branch")
+    max_comment_chars: int = Field(
+        10_000, ge=2_000, le=65_536, description="size of the summary comment at most; every "
+                                                 "failing finding is always kept")
     seconds_between_requests: float = Field(
         0.25, ge=0, description="pause between API calls (GitHub's secondary limits)")
     seconds_between_writes: float = Field(

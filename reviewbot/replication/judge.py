@@ -177,7 +177,8 @@ def _verdict(claim: Claim, test: TestResult, decision: Decision,
         observed=test.observed, mean=test.mean, interval=test.interval,
         p_value=decision.p_value if decision.p_value is not None else test.p_repro,
         n=test.n, test=test.test, statistic=test.statistic, tags=tags,
-        source=claim.spec.source)
+        source=claim.spec.source,
+        interval_level=params.ci_level if test.interval is not None else None)
 
 
 def _point_tag(claim: Claim, test: TestResult) -> str:
@@ -245,12 +246,8 @@ def _needed(claim: Claim) -> str:
             f"(the paper's {num(edge.value)} {sign} {num(edge.delta)})")
 
 
-_WORDS = {Verdict.REPRODUCED: "reproduced", Verdict.NOT_REPRODUCED: "not reproduced",
-          Verdict.INCONCLUSIVE: "inconclusive"}
-
-
 def _outcome(decision: Decision, tags: Sequence[str]) -> str:
-    word = _WORDS[decision.verdict]
+    word = decision.verdict.label
     if "single_run" in tags:
         return f"{word} by the band alone (a single run: no run-to-run variance estimated)"
     if "zero_variance" in tags:
@@ -289,7 +286,7 @@ def _exact_sentence(claim: Claim, test: TestResult, decision: Decision) -> str:
     tolerance = f" within {num(claim.tol_abs)}" if claim.tol_abs else " exactly"
     return (f"{claim.spec.metric} was {values} over {test.n} "
             f"run{'s' if test.n != 1 else ''} and must equal the paper's "
-            f"{num(claim.spec.value)}{tolerance}: {_WORDS[decision.verdict]}.")
+            f"{num(claim.spec.value)}{tolerance}: {decision.verdict.label}.")
 
 
 def _not_checked(claim: Claim, test: TestResult) -> str:

@@ -171,8 +171,7 @@ def summary(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]) -> str:
         return f"{head}; no claims registered"
     counts: dict[str, int] = {}
     for item in verdicts:
-        counts[item.verdict.value.replace("_", " ")] = counts.get(
-            item.verdict.value.replace("_", " "), 0) + 1
+        counts[item.verdict.label] = counts.get(item.verdict.label, 0) + 1
     parts = ", ".join(f"{n} {word}" for word, n in counts.items())
     return f"{head}; {len(verdicts)} claim{'s' if len(verdicts) != 1 else ''}: {parts}"
 

@@ -12,9 +12,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reviewbot.core.models import CheckResult, Finding, Review, Severity, Status
+from reviewbot.core.models import CheckResult, Finding, Review, Severity, Status, Verdict
 
 LOAD_CHECK = "load"  # the pseudo-check under which loading the folder reports
+VERDICT_WORD = {verdict: verdict.label for verdict in Verdict}
+VERDICT_MARK = {Verdict.REPRODUCED: "✅", Verdict.NOT_REPRODUCED: "❌",
+                Verdict.INCONCLUSIVE: "❔", Verdict.NOT_CHECKED: "⏭️"}
+CUT_NOTE = "(cut to fit; run `reviewbot check` for all of it)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,27 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def verdict_label(item: Verdict) -> str:
+    """The one word(s) every renderer uses for a claim's verdict: ``not reproduced``."""
+    return VERDICT_WORD[item]
+
+
+def review_state(review: Review) -> str:
+    """``failed``, ``warnings`` (passed, but with warnings) or ``passed``."""
+    if not review.passed:
+        return "failed"
+    has_warnings = any(f.severity is Severity.WARNING for f in review.findings)
+    return "warnings" if has_warnings else "passed"
+
+
+STATE_MARK = {"failed": "❌", "warnings": "⚠️", "passed": "✅"}
+
+
+def review_mark(review: Review) -> str:
+    """❌ failed, ⚠️ passed with warnings, ✅ passed clean."""
+    return STATE_MARK[review_state(review)]
+
+
 def verdict(review: Review) -> str:
     """One line: ``FAILED: 2 errors, 5 warnings (fails on error)``."""
     word = "PASSED" if review.passed else "FAILED"
@@ -69,13 +94,42 @@ def total_verdict(reviews: Sequence[Review]) -> str:
 def location(finding: Finding) -> str:
     """Where inside its file: ``line 12``, or ``cell 3, line 2 (ipynb line 45)``."""
     if finding.cell is not None:
-        inner = f", line {finding.cell_line}" if finding.cell_line is not None else ""
         raw = f" (ipynb line {finding.line})" if finding.line is not None else ""
-        return f"cell {finding.cell}{inner}{raw}"
+        return f"{cell_place(finding)}{raw}"
     if finding.line is None:
         return ""
     column = f", col {finding.column}" if finding.column is not None else ""
     return f"line {finding.line}{column}"
+
+
+def cell_place(finding: Finding) -> str:
+    """``cell 3, line 2`` for a notebook finding; "" otherwise."""
+    if finding.cell is None:
+        return ""
+    inner = f", line {finding.cell_line}" if finding.cell_line is not None else ""
+    return f"cell {finding.cell}{inner}"
+
+
+def anchor(finding: Finding, folder: str = "") -> str:
+    """``folder/path:line`` (the path GitHub knows when ``folder`` is given); "" for none."""
+    if finding.path is None:
+        return ""
+    path = f"{folder}/{finding.path}" if folder else finding.path
+    return f"{path}:{finding.line}" if finding.line is not None else path
+
+
+def fit(text: str, limit: int, note: str = CUT_NOTE) -> str:
+    """``text`` within ``limit`` characters, cut at a line end when one is near, saying so.
+
+    The one truncation helper of every renderer: the note always fits inside ``limit``.
+    """
+    if len(text) <= limit:
+        return text
+    tail = f"\n\n{note}"
+    room = max(limit - len(tail), 0)
+    cut = text.rfind("\n", 0, room)
+    keep = cut if cut >= room // 2 else room  # one huge line: cut inside it
+    return (text[:keep] + tail)[:limit]
 
 
 def sort_key(finding: Finding) -> tuple:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewbot.core.models import ClaimVerdict, Review, RunResult, Verdict
+from reviewbot.report import VERDICT_WORD, verdict_label
 
 HEADERS = ("claim", "verdict", "paper", "observed", "n", "p", "why")
-VERDICT_WORD = {Verdict.REPRODUCED: "reproduced", Verdict.NOT_REPRODUCED: "not reproduced",
-                Verdict.INCONCLUSIVE: "inconclusive", Verdict.NOT_CHECKED: "not checked"}
+__all__ = ["HEADERS", "VERDICT_WORD", "ClaimRow", "claim_rows", "claims_summary"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ClaimRow:
     why: str
 
     def cells(self) -> tuple[str, ...]:
-        return (self.claim, VERDICT_WORD[self.verdict], self.paper, self.observed, self.n,
+        return (self.claim, verdict_label(self.verdict), self.paper, self.observed, self.n,
                 self.p, self.why)
 
 
@@ -45,12 +45,32 @@ def paper_cell(item: ClaimVerdict) -> str:
     return f"{_num(item.paper_value)}{unit}{band} ({item.direction})"
 
 
+def interval_name(item: ClaimVerdict) -> str:
+    """``90% CI`` (the level said whenever it is known), else ``CI``."""
+    if item.interval_level is None:
+        return "CI"
+    return f"{round(item.interval_level * 100)}% CI"
+
+
+def ranking_difference(item: ClaimVerdict) -> str:
+    """What a ranking claim's numbers are: ``worse - better`` when lower is better.
+
+    ``metric`` is ``better vs worse``; the judge tests the difference whose positive side
+    means the claimed winner won, so that is the one named.
+    """
+    better, _, worse = item.metric.partition(" vs ")
+    if item.direction == "lower":
+        return f"{worse} - {better}"
+    return f"{better} - {worse}"
+
+
 def observed_cell(item: ClaimVerdict) -> str:
     if item.mean is None:
         return ""
-    interval = f" (CI {_num(item.interval[0])} to {_num(item.interval[1])})" if item.interval \
-        else ""
-    return f"{_num(item.mean)}{interval}"
+    interval = (f" ({interval_name(item)} {_num(item.interval[0])} to "
+                f"{_num(item.interval[1])})") if item.interval else ""
+    what = f" ({ranking_difference(item)})" if item.kind == "ranking" else ""
+    return f"{_num(item.mean)}{interval}{what}"
 
 
 def claim_rows(review: Review) -> list[ClaimRow]:
@@ -64,7 +84,7 @@ def claims_summary(review: Review) -> str:
     """``claims: 3 reproduced, 1 inconclusive (4 runs)``; never an average over claims."""
     counts: dict[str, int] = {}
     for item in review.verdicts:
-        word = VERDICT_WORD[item.verdict]
+        word = verdict_label(item.verdict)
         counts[word] = counts.get(word, 0) + 1
     parts = ", ".join(f"{n} {word}" for word, n in counts.items()) or "none registered"
     runs = len(review.runs)

@@ -9,6 +9,7 @@ findings point at the raw .ipynb line, which is what GitHub shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -17,11 +18,15 @@ from urllib.parse import quote
 
 from reviewbot import __version__
 from reviewbot.core.models import Finding, Review, Rule, Severity, Status
+from reviewbot.report import cell_place
+from reviewbot.report.rule_docs import RuleDocs
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 BASE_ID = "%SRCROOT%"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+MAX_RESULTS = 5_000  # GitHub code scanning keeps this many results of a run (worst first)
+FINGERPRINT = "reviewbotFinding/v1"
 
 
 def known_rules(reviews: Sequence[Review]) -> list[Rule]:
@@ -31,20 +36,28 @@ def known_rules(reviews: Sequence[Review]) -> list[Rule]:
 
 
 def render_sarif(reviews: Sequence[Review], *, base: Path | None = None,
-                 rules: Sequence[Rule] | None = None) -> str:
-    return json.dumps(sarif_log(reviews, base=base, rules=rules), indent=2,
-                      ensure_ascii=False) + "\n"
+                 rules: Sequence[Rule] | None = None, docs: RuleDocs | None = None,
+                 max_results: int = MAX_RESULTS) -> str:
+    log = sarif_log(reviews, base=base, rules=rules, docs=docs, max_results=max_results)
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
 def sarif_log(reviews: Sequence[Review], *, base: Path | None = None,
-              rules: Sequence[Rule] | None = None) -> dict[str, Any]:
+              rules: Sequence[Rule] | None = None, docs: RuleDocs | None = None,
+              max_results: int = MAX_RESULTS) -> dict[str, Any]:
     catalogue = _catalogue(rules if rules is not None else known_rules(reviews), reviews)
     index = {rule.code: position for position, rule in enumerate(catalogue)}
+    pairs = _worst_first([(finding, review) for review in reviews
+                          for finding in review.findings])
     results = [_result(finding, review, base, index[finding.code])
-               for review in reviews for finding in review.findings]
+               for finding, review in pairs[:max_results]]
+    _fingerprint(results)
+    invocation = _invocation(reviews)
+    if len(pairs) > max_results:
+        invocation["toolExecutionNotifications"].append(_capped(len(pairs), max_results))
     run: dict[str, Any] = {
-        "tool": {"driver": _driver(catalogue)},
-        "invocations": [_invocation(reviews)],
+        "tool": {"driver": _driver(catalogue, docs or RuleDocs())},
+        "invocations": [invocation],
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
@@ -63,13 +76,37 @@ def _catalogue(rules: Iterable[Rule], reviews: Sequence[Review]) -> list[Rule]:
     return list(catalogue.values())
 
 
-def _driver(rules: Sequence[Rule]) -> dict[str, Any]:
+def _worst_first(pairs: list[tuple[Finding, Review]]) -> list[tuple[Finding, Review]]:
+    """Errors, then warnings, then notes (stable): what a cap keeps is what matters most."""
+    return sorted(pairs, key=lambda pair: -pair[0].severity.rank)
+
+
+def _capped(total: int, kept: int) -> dict[str, Any]:
+    return {"level": "warning", "message": {
+        "text": f"{total - kept} of {total} results left out: SARIF uploads keep {kept} "
+                "(errors first); run `reviewbot check` for all of them"}}
+
+
+def _fingerprint(results: list[dict[str, Any]]) -> None:
+    """A fingerprint per result that survives lines moving: rule, file and message, plus an
+    occurrence count for identical ones (GitHub matches alerts across runs with it)."""
+    seen: dict[str, int] = {}
+    for result in results:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        text = "\0".join((result["ruleId"], uri, result["message"]["text"]))
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        seen[digest] = seen.get(digest, 0) + 1
+        result["partialFingerprints"] = {FINGERPRINT: f"{digest}:{seen[digest]}"}
+
+
+def _driver(rules: Sequence[Rule], docs: RuleDocs) -> dict[str, Any]:
     return {"name": "reviewbot", "version": __version__, "semanticVersion": __version__,
-            "rules": [_rule(rule) for rule in rules]}
+            "rules": [_rule(rule, docs) for rule in rules]}
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
-    return {
+def _rule(rule: Rule, docs: RuleDocs) -> dict[str, Any]:
+    link = {"helpUri": docs.url(rule.check)} if docs.base else {}
+    return link | {
         "id": rule.code,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": f"{rule.title}. {rule.fix}".strip()},
@@ -90,10 +127,7 @@ def _invocation(reviews: Sequence[Review]) -> dict[str, Any]:
 
 
 def _result(finding: Finding, review: Review, base: Path | None, rule_index: int) -> dict:
-    text = finding.message
-    if finding.cell is not None:
-        text += f" (cell {finding.cell}" + (
-            f", line {finding.cell_line})" if finding.cell_line is not None else ")")
+    text = finding.message + (f" ({cell_place(finding)})" if finding.cell is not None else "")
     properties: dict[str, Any] = {"check": finding.check, "submission": review.submission}
     if finding.cell is not None:
         properties.update(cell=finding.cell, cellLine=finding.cell_line)

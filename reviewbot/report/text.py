@@ -15,14 +15,18 @@ from rich.text import Text
 
 from reviewbot.core.models import Finding, Review, Severity, Verdict
 from reviewbot.report import (
+    anchor,
     by_file,
+    cell_place,
     location,
+    plural,
     printable,
     summary_rows,
     total_verdict,
     verdict,
 )
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
+from reviewbot.report.triage import RuleGroup, Triage, triage
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 STATUS_STYLE = {"passed": "green", "failed": "red", "errored": "bold magenta", "skipped": "dim"}
@@ -57,9 +61,51 @@ def review_block(review: Review) -> RenderableType:
         parts += [Text(""), Text(claims_summary(review), style="bold"), claims_table(review)]
         parts += [Text(f"  {printable(row.claim)}: {printable(row.why)}")
                   for row in claim_rows(review)]  # the sentence in full, not in a narrow column
+    parts += triage_lines(triage(review))
     parts += [line for group in by_file(review.findings) for line in file_lines(*group)]
     parts += [Text(""), Text(verdict(review), style="bold green" if review.passed else "bold red")]
     return Group(*parts)
+
+
+def triage_lines(sorted_out: Triage) -> list[RenderableType]:
+    """What fails the review (each finding), warnings by rule, info as a count."""
+    lines: list[RenderableType] = []
+    if sorted_out.failing:
+        lines += [Text(""), Text(f"What fails the review ({len(sorted_out.failing)}):",
+                                 style="bold red")]
+        lines += [_failing_line(finding) for finding in sorted_out.failing]
+    if sorted_out.warnings:
+        lines += [Text(""), Text(f"Warnings ({sorted_out.warning_count}, by rule):",
+                                 style="bold yellow")]
+        lines += [_group_line(group) for group in sorted_out.warnings]
+    if sorted_out.info_count:
+        codes = ", ".join(f"{g.code} x{g.count}" for g in sorted_out.infos)
+        lines += [Text(""), Text(f"Info: {plural(sorted_out.info_count, 'finding')} ({codes}), "
+                                 "listed by file below.", style="cyan")]
+    return lines
+
+
+def _place(finding: Finding) -> str:
+    cell = cell_place(finding)
+    return printable(anchor(finding) + (f" ({cell})" if cell else "")) or NO_FILE
+
+
+def _failing_line(finding: Finding) -> Text:
+    line = Text("  ")
+    line.append(f"{finding.severity.value} ", style=SEVERITY_STYLE[finding.severity])
+    line.append(f"{finding.code} ", style="bold")
+    line.append(f"{_place(finding)}: {printable(finding.message)}")
+    return line
+
+
+def _group_line(group: RuleGroup) -> Text:
+    places = ", ".join(_place(f) for f in group.first())
+    more = f" and {group.count - len(group.first())} more" if group.count > len(group.first()) \
+        else ""
+    line = Text("  ")
+    line.append(f"{group.code} ", style="bold")
+    line.append(f"x{group.count}: {places}{more}")
+    return line
 
 
 def checks_table(review: Review) -> Table:

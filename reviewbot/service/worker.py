@@ -24,6 +24,7 @@ from reviewbot.core.models import Review
 from reviewbot.github.client import GitHubError, connect
 from reviewbot.github.fetch import fetch_head, submission_folders
 from reviewbot.pipeline import review_path, select_checks
+from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.service.jobs import (
     CANCELLED,
     DONE,
@@ -34,6 +35,8 @@ from reviewbot.service.jobs import (
     JobKind,
     JobSpec,
 )
+from reviewbot.service.page_store import PageStore, page_url, pages_folder
+from reviewbot.service.pages import page_for, render_pages
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 
@@ -111,6 +114,30 @@ class Worker:
         if current is None or current.state != RUNNING:
             raise Superseded(job.key)
 
+    def make_page(self, repo: str, root: Path, reviews: list[tuple[str, Review]],
+                  executed: Path | None = None) -> str:
+        """The report page of these reviews ("" when it cannot be made: the review is
+        posted without a link rather than not at all). ``executed/<folder>`` holds the
+        notebooks as the runs executed them, shown instead of the committed ones."""
+        docs = RuleDocs.for_repository(repo, self.config.github.docs_url)
+        try:
+            return render_pages([page_for(review, root / folder, self.loaded, docs,
+                                          executed / folder if executed else None)
+                                 for folder, review in reviews])
+        except Exception as exc:
+            log.error("report page not made: %s", describe(exc), exc_info=True)
+            return ""
+
+    def store_page(self, pr: Any, page: str) -> str:
+        """Store ``page`` under the head SHA's token; its URL when a base URL is set."""
+        base = self.config.github.report_base_url
+        if not page:
+            return ""
+        store = PageStore(pages_folder(self.settings.data_dir), self.settings.webhook_secret)
+        token = store.token(pr.repo, pr.number, pr.head_sha)
+        store.save(token, page)
+        return page_url(base, token)
+
     def mark_stale(self, request: dict[str, Any]) -> None:
         """The cpu task that marks a superseded job's check run stale."""
         try:
@@ -132,16 +159,18 @@ def review_pull_request(worker: Worker, job: Job) -> None:
         _follow_new_head(worker, job, pr.head_sha, pr.draft)
     check_id = job.check_id or repo.start_check(job.spec.sha)
     worker.queue.store.set_check(job.key, check_id)
-    split, reviews = _review_head(worker, repo, pr, check_id)
+    split, reviews, page = _review_head(worker, repo, pr, check_id)
     _stop_if_cancelled(worker, job, repo, check_id)
-    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
+    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split),
+                 report_url=worker.store_page(pr, page))
     if not pr.draft and split.folders and replication_available():
         worker.queue.submit(dataclasses.replace(job.spec, kind=RUN, draft=False), "")
 
 
 def _review_head(worker: Worker, repo: Any, pr: Any,
-                 check_id: int) -> tuple[Any, list[tuple[str, Review]]]:
-    """(folder split, [(folder, Review)]) of the PR head, fetched into a scratch folder."""
+                 check_id: int) -> tuple[Any, list[tuple[str, Review]], str]:
+    """(folder split, [(folder, Review)], report page) of the PR head, fetched into a
+    scratch folder (the page reads the files while they are there)."""
     split = submission_folders(pr.changed_paths)
     with tempfile.TemporaryDirectory(prefix="reviewbot-head-") as scratch:
         root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
@@ -150,7 +179,8 @@ def _review_head(worker: Worker, repo: Any, pr: Any,
         selected = select_checks()
         reviews = [(folder, review_path(root / folder, worker.config, selected))
                    for folder in split.folders if (root / folder).is_dir()]
-    return split, reviews
+        page = worker.make_page(pr.repo, root, reviews)
+    return split, reviews, page
 
 
 def _follow_new_head(worker: Worker, job: Job, head_sha: str, draft: bool) -> None:
@@ -194,10 +224,14 @@ def run_notebooks(worker: Worker, job: Job) -> None:
         root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
                           repo.clone_token())
         repo.update_check(check_id, f"Running the notebooks of {', '.join(split.folders)}")
-        reviews = [(folder, _replicated(worker, root / folder, runner, plan))
+        executed = Path(scratch) / "executed"  # each folder's last executed notebooks
+        reviews = [(folder, _replicated(worker, root / folder, runner, dataclasses.replace(
+                    plan, artifacts_dir=executed / folder)))
                    for folder in split.folders if (root / folder).is_dir()]
+        page = worker.make_page(pr.repo, root, reviews, executed)  # claims plot drawn here
     worker.checkpoint(job)
-    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
+    repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split),
+                 report_url=worker.store_page(pr, page))
 
 
 def _replicated(worker: Worker, folder: Path, runner: Any, plan: Any) -> Review:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from reviewbot.core.errors import UsageError
+from reviewbot.core.progress import Steps, progress
 from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
 from reviewbot.similarity.documents import DocumentError, read_document
 from reviewbot.similarity.index import SimilarityIndex
@@ -35,11 +36,21 @@ def index_build(config: SimilaritySettings, console: Console) -> int:
         raise UsageError("no corpus in config.toml: add [checks.similarity] corpus = "
                          "[{ path = ..., label = ... }], or use `reviewbot index add`")
     with SimilarityIndex.open(index_location(config), create=True) as index:
-        for entry in config.corpus:
+        for number, entry in enumerate(config.corpus, start=1):
             source = Source(entry.path, entry.label, entry.author, entry.template)
-            _say_added(console, add_source(index, source, cache_location(config)))
+            label = f"[{number}/{len(config.corpus)}] {entry.label}"
+            with progress(label, None) as steps:  # a bar on a terminal, nothing when piped
+                added = add_source(index, source, cache_location(config),
+                                   lambda done, total, s=steps, lb=label: _files(s, lb,
+                                                                                done, total))
+            _say_added(console, added)
         console.print(f"index {index.path}: {index.document_count()} files")
     return 0
+
+
+def _files(steps: Steps, label: str, done: int, total: int) -> None:
+    steps.grow(total)
+    steps.advance_to(done, f"{label}: files read")
 
 
 def _say_added(console: Console, report: AddReport) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,8 +46,12 @@ def is_git_url(location: str) -> bool:
     return bool(_GIT_URL.search(location)) and not Path(location).is_dir()
 
 
-def add_source(index: SimilarityIndex, source: Source, cache_dir: Path) -> AddReport:
-    """Index every .py and .ipynb file of ``source``; unreadable files are listed."""
+def add_source(index: SimilarityIndex, source: Source, cache_dir: Path,
+               on_file: Callable[[int, int], None] | None = None) -> AddReport:
+    """Index every .py and .ipynb file of ``source``; unreadable files are listed.
+
+    ``on_file(done, total)`` is told after each file is read (progress on a terminal).
+    """
     if is_git_url(source.location):
         root, repo = clone(source.location, cache_dir), source.location
     else:
@@ -60,13 +64,16 @@ def add_source(index: SimilarityIndex, source: Source, cache_dir: Path) -> AddRe
     report.files = len(files)
     origin = Origin(source.label, "", repo, revision, source.author, source.template)
     # one transaction, fed as files are fingerprinted: a first load is a bulk load
-    report.added = index.add(_readable(files, origin, report))
+    report.added = index.add(_readable(files, origin, report, on_file))
     return report
 
 
-def _readable(files: list[tuple[Path, str]], origin: Origin, report: AddReport
+def _readable(files: list[tuple[Path, str]], origin: Origin, report: AddReport,
+              on_file: Callable[[int, int], None] | None = None
               ) -> Iterator[tuple[Origin, Document]]:
-    for _path, document in read_many(files):
+    for done, (_path, document) in enumerate(read_many(files), start=1):
+        if on_file is not None:
+            on_file(done, len(files))
         if isinstance(document, Document):
             yield replace(origin, path=document.path), document
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -16,9 +17,10 @@ from reviewbot.config import Config
 from reviewbot.core.models import Review
 from reviewbot.core.submission import Submission
 from reviewbot.github.client import GitHubError, GitHubRepo, PullRequestInfo, connect
-from reviewbot.github.content import SUMMARY_MARKER, review_marker
+from reviewbot.github.content import SUMMARY_MARKER, review_marker, summary_body
 from reviewbot.github.settings import GitHubSettings
 from reviewbot.pipeline import review, select_checks
+from reviewbot.report.markdown import where
 from reviewbot.service.settings import Settings
 from tests.fakes.github_server import AppIdentity, FakeGitHub
 from tests.fakes.github_state import PullFile
@@ -111,13 +113,15 @@ def test_publish_posts_check_sticky_comment_and_review_on_diff_lines(
     assert "HYG003" in nb_comment["body"] and "cell 2, line 2" in nb_comment["body"]
     assert f"{FOLDER}/model.py" not in by_path  # model.py line 10 is outside the diff
     review_body = fake.requests_to("POST", "/pulls/7/reviews")[0].body["body"]
-    assert f"`{FOLDER}/model.py:10`" in review_body and review_marker(SHA1) in review_body
+    assert "model.py:10" not in review_body and review_marker(SHA1) in review_body
+    assert "are in the reviewbot summary comment" in review_body
     assert len(fake.requests_to("POST", "/check-runs")) == 1
     run = fake.state.check_run(REPO, check_id)
     assert (run["status"], run["conclusion"]) == ("completed", "failure")  # README errors
     sticky = fake.state.repo(REPO).issue_comments[7]
     assert len(sticky) == 1 and sticky[0]["body"].startswith(SUMMARY_MARKER)
     assert "| readme | ❌ failed |" in sticky[0]["body"]
+    assert "`model.py:10`" in sticky[0]["body"]  # not on the diff: said in the summary
     assert result.review_posted and result.inline_comments == len(comments)
 
 
@@ -169,9 +173,11 @@ def test_publishing_twice_for_one_sha_posts_nothing_new(
 def test_text_from_the_submission_is_escaped(fake: FakeGitHub, github: GitHubRepo,
                                              static_review: Review) -> None:
     open_pull(fake, SUBMISSION)  # model.py is all added: its line 10 is on the diff
-    github.publish(github.pull_request(7), [(FOLDER, static_review)], FAST, None)
+    pr = github.pull_request(7)
+    github.publish(pr, [(FOLDER, static_review)], FAST, None)
     model = next(c for c in inline_comments(fake) if c["path"] == f"{FOLDER}/model.py")
-    sticky = fake.state.repo(REPO).issue_comments[7][0]["body"]
+    off_diff = dataclasses.replace(pr, commentable=frozenset())  # then the summary says it
+    sticky = summary_body(off_diff, [(FOLDER, static_review)], FAST)
     for body in (model["body"], sticky):
         assert "d.csv" in body  # the hostile path is quoted ...
         assert "@someone" not in body  # ... mentions no one,
@@ -188,7 +194,7 @@ def test_inline_comments_are_capped_and_request_changes_on_errors(
     github.publish(github.pull_request(7), [(FOLDER, static_review)], settings, None)
     posted = fake.requests_to("POST", "/pulls/7/reviews")[0].body
     assert len(posted["comments"]) == 1 and posted["event"] == "REQUEST_CHANGES"
-    assert "Findings not on lines of this diff" in posted["body"]
+    assert "are in the reviewbot summary comment" in posted["body"]
 
 
 def test_notes_are_said_in_the_review_and_summary(fake: FakeGitHub, github: GitHubRepo,
@@ -211,8 +217,38 @@ def test_a_large_review_fits_github_limits(fake: FakeGitHub, github: GitHubRepo,
     github.publish(github.pull_request(7), [(FOLDER, result)], FAST, check_id)
     run = fake.state.check_run(REPO, check_id)
     assert run["status"] == "completed" and len(run["output"]["summary"]) <= 65535
-    assert "cut" in run["output"]["summary"]
-    assert run["output"]["annotations_count"] == len([f for f in result.findings if f.path])
+    assert "Shortened to fit" in run["output"]["summary"]
+    sticky = fake.state.repo(REPO).issue_comments[7][0]["body"]
+    assert len(sticky) <= 10_000 and "1501 warnings" in sticky
+    inline = len(inline_comments(fake))
+    assert inline == FAST.max_inline_comments  # the rest of the diff lines: annotations
+    assert run["output"]["annotations_count"] == len([f for f in result.findings
+                                                      if f.path]) - inline
+
+
+def test_each_finding_is_said_once_inline_annotated_or_in_the_summary(
+        fake: FakeGitHub, github: GitHubRepo, static_review: Review) -> None:
+    readme_patch = "@@ -1 +1 @@\n-# Old\n+# SmithJones"  # README.md's line 1 only
+    open_pull(fake, SUBMISSION, patches={"README.md": readme_patch})
+    settings = FAST.model_copy(update={"max_inline_comments": 1})
+    pr = github.pull_request(7)
+    check_id = github.start_check(pr.head_sha)
+    github.publish(pr, [(FOLDER, static_review)], settings, check_id)
+    said_inline = {(c["path"], c["line"]) for c in inline_comments(fake)}
+    annotated = {(a["path"], a["start_line"]) for r in
+                 fake.requests_to("PATCH", f"/check-runs/{check_id}")
+                 for a in r.body["output"].get("annotations", [])}
+    sticky = fake.state.repo(REPO).issue_comments[7][0]["body"]
+    assert len(said_inline) == 1 and annotated and not said_inline & annotated
+    on_diff = said_inline | annotated
+    for finding in static_review.findings:
+        key = (f"{FOLDER}/{finding.path}", finding.line)
+        row = f"| {where(finding)} | {finding.severity.value} |"
+        in_details = row in sticky  # a row of the findings by file
+        if key in on_diff:
+            assert not in_details, finding  # on the diff: not repeated in the summary
+        elif finding.path is not None and finding.line is not None:
+            assert in_details, finding
 
 
 def test_start_check_reuses_the_run_of_the_sha_and_mark_stale_cancels(

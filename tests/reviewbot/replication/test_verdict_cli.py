@@ -85,8 +85,8 @@ def test_a_json_report_of_check_run_can_be_rejudged(tmp_path: Path) -> None:
     again = verdict(report, "--config", config, "--format", "markdown", "--plot-dir",
                     tmp_path / "plots")
     assert again.returncode == 0, again.stderr
-    assert "| score | ✅ reproduced | 0.9 ±0.05 (higher) | 0.885 (CI 0.8766 to 0.8934) | 3 |" in \
-        again.stdout
+    assert ("| score | ✅ reproduced | 0.9 ±0.05 (higher) | 0.885 (90% CI 0.8766 to 0.8934) "
+            "| 3 |") in again.stdout
     assert (tmp_path / "plots" / f"{NAME}-claims.png").stat().st_size > 1000
 
 

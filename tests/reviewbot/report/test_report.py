@@ -301,8 +301,8 @@ def html_of(markdown: str) -> str:
 def test_markdown_has_verdict_checks_table_and_a_table_per_file(review: Review) -> None:
     text = render_markdown([review])
     assert f"**{verdict(review)}**" in text
-    assert "| modularity | ✅ passed | 0 | 2 | 0 | functions 3, mean\\_complexity 2.50 |" in text
-    assert "#### `model.py`" in text
+    assert "| modularity | ⚠️ passed | 0 | 2 | 0 | functions 3, mean\\_complexity 2.50 |" in text
+    assert "<details><summary>model.py: 0 errors, 2 warnings</summary>" in text
     assert ("| `model.py:12` | warning | MOD002 | function 'load' is 80 lines long > 60 | "
             "fix for MOD002 |") in text.replace("\\>", ">")
     assert f"| `{NOTEBOOK}:45` (cell 3, line 2) | info | NB009 |" in text
@@ -310,21 +310,23 @@ def test_markdown_has_verdict_checks_table_and_a_table_per_file(review: Review) 
 
 def test_markdown_renders_to_one_table_row_per_finding(review: Review) -> None:
     html = html_of(render_markdown([review]))
-    assert html.count("<table>") == 5  # checks + model.py, analysis.ipynb, data, folder-wide
-    # header + a row each: checks (6), data (1), analysis.ipynb (1), model.py (2), folder (1)
-    assert html.count("<tr>") == 7 + 2 + 2 + 3 + 2
+    assert html.count("<table>") == 6  # warnings, checks, model.py, analysis.ipynb, data, folder
+    # header + a row each: warnings by rule (2), checks (6), data (1), analysis.ipynb (1),
+    # model.py (2), folder (1)
+    assert html.count("<tr>") == 3 + 7 + 2 + 2 + 3 + 2
     assert "<code>model.py:12</code>" in html
 
 
 def test_markdown_neutralises_mentions_html_fences_and_pipes(tmp_path: Path) -> None:
     hostile = finding("MOD003", Severity.WARNING, HOSTILE, "model.py", 3)
     text = render_markdown([sample_review(tmp_path, hostile)])
-    (row,) = [line for line in text.splitlines() if "MOD003" in line]
+    (row,) = [line for line in text.splitlines() if line.startswith("| `model.py:3`")]
     assert len(re.findall(r"(?<!\\)\|", row)) == 6  # the message adds no cell
     assert "@octocat" not in text and f"@{ZWJ}octocat" in text
     assert "#12" not in text and f"#{ZWJ}12" in text
     assert "```" not in text
-    assert not re.search(r"(?<!\\)<", text)  # no raw HTML anywhere
+    own = re.sub(r"</?(details|summary)>", "", text)  # the report's own folding
+    assert not re.search(r"(?<!\\)<", own)  # no raw HTML from the submission
     html = html_of(text)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert f"@{ZWJ}octocat" in html and "[bold]x[/bold]" in html
@@ -341,7 +343,9 @@ def test_markdown_is_cut_to_fit_a_comment_and_says_so(tmp_path: Path) -> None:
             for i in range(1, 200)]
     text = render_markdown([sample_review(tmp_path, *many)], max_chars=5_000)
     assert len(text) <= 5_000
-    assert text.endswith("run `reviewbot check` for all of it._\n")
+    assert "README001" in text and "LOAD001" in text  # what fails is always there
+    assert "| `MOD003` | 199 | `m.py:1`, `m.py:2`, `m.py:3` and 196 more |" in text
+    assert text.endswith("the rest is in the full report and in `reviewbot check`._\n")
 
 
 def test_markdown_of_several_submissions_ends_with_a_total(tmp_path: Path) -> None:

@@ -68,7 +68,9 @@ def test_signed_opened_delivery_ends_in_a_posted_review(fake, tmp_path: Path):
     annotations = [a for r in fake.requests_to("PATCH", "/check-runs/")
                    for a in (r.body.get("output") or {}).get("annotations", [])]
     assert check["head_sha"] == origin.head_sha and check["conclusion"] == "failure"
-    assert any(a["path"] == f"{FOLDER}/model.py" and a["start_line"] == 7 for a in annotations)
+    # model.py:7 is commented inline (below), so it is not also an annotation: said once
+    assert not any(a["path"] == f"{FOLDER}/model.py" and a["start_line"] == 7
+                   for a in annotations)
     [summary] = fake.state.repo(REPO).issue_comments[NUMBER]
     assert FOLDER in summary["body"]
     [review] = fake.state.pull(REPO, NUMBER).reviews

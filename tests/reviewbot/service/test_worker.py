@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from reviewbot.config import load_config
 from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, JobSpec
+from reviewbot.service.pages import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
 from reviewbot.service.worker import Worker, folder_notes
@@ -203,3 +204,32 @@ def test_a_ready_pull_request_gets_a_notebook_run_on_the_gpu_queue(fake, origin,
     assert summary["body"] != static_summary  # edited in place with the runs
     assert "RUN001" in summary["body"]  # model.load() opens a file that is not there
     assert len(fake.state.pull(REPO, NUMBER).reviews) == 1
+    store = PageStore(pages_folder(worker.settings.data_dir), worker.settings.webhook_secret)
+    page = store.load(store.token(REPO, NUMBER, origin.head_sha))
+    assert page is not None and "RUN001" in page  # the page of this head, with the runs
+    assert "(as executed by the review)" in page  # the notebook as the run left it
+
+
+def test_a_review_stores_its_report_page_and_links_it(fake, origin, tmp_path):
+    settings = Settings(webhook_secret="s", token=fake.token, api_url=fake.base_url,
+                        data_dir=tmp_path / "data")
+    config = load_config(write_config(tmp_path)).config
+    github = config.github.model_copy(update={"report_base_url": "https://rb.example.org/"})
+    config = config.model_copy(update={"github": github})
+    worker = Worker(JobQueue(settings, config.queue), settings, config)
+    open_pull(fake, origin)
+    worker.queue.submit(spec(origin.head_sha), "d1")
+    drain(worker.queue)
+    [summary] = fake.state.repo(REPO).issue_comments[NUMBER]
+    link = summary["body"].rsplit("[Full report](", 1)[1].split(")", 1)[0]
+    assert link.startswith("https://rb.example.org/reviews/") and len(link) > 60
+    sent = [r.body for r in fake.requests_to("PATCH", "/check-runs/")]
+    assert sent[-1]["details_url"] == link  # the check run links the same page
+    web = TestClient(create_app(settings, worker.queue))
+    page = web.get(link.removeprefix("https://rb.example.org"))
+    assert page.status_code == 200 and FOLDER in page.text
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+    assert "FAILED" in page.text and "HYG003" in page.text
+    token = link.rsplit("/", 1)[1]
+    assert web.get(f"/reviews/{token[:-1]}x").status_code == 404
+    assert web.get("/reviews/..%2Fconfig").status_code == 404
