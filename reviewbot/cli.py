@@ -75,6 +75,13 @@ def _choices(kind: type[enum.StrEnum]) -> str:
     return "|".join(member.value for member in kind)
 
 
+def _completion(kind: type[enum.StrEnum]) -> Callable[[str], list[str]]:
+    """Shell completion of a --format value: the choices that start with what was typed."""
+    def complete(incomplete: str) -> list[str]:
+        return [member.value for member in kind if member.value.startswith(incomplete)]
+    return complete
+
+
 # Help is printed as plain text: no Rich markup, so "[runner]" stays and flags carry no type.
 EXIT_CODES = ("\b\nExit status:\n"
               "  0  every submission passed\n"
@@ -124,7 +131,7 @@ ConfigOption = Annotated[Path | None, typer.Option(
     "else the built-in defaults).")]
 ReportFormatOption = Annotated[str, typer.Option(
     "--format", "-f", metavar=_choices(ReportFormat), parser=_choice(ReportFormat),
-    help="Report format.")]
+    autocompletion=_completion(ReportFormat), help="Report format.")]
 
 
 @app.command(epilog=EXIT_CODES)
@@ -180,6 +187,7 @@ def config_show(
     config: ConfigOption = None,
     config_format: Annotated[str, typer.Option(
         "--format", "-f", metavar=_choices(ConfigFormat), parser=_choice(ConfigFormat),
+        autocompletion=_completion(ConfigFormat),
         help="A table, or a TOML document to start a config.toml from.")
     ] = ConfigFormat.TABLE,
     paper: Annotated[str | None, typer.Option(

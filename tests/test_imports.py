@@ -31,12 +31,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "reviewbot.pipeline": (CORE, "reviewbot.checks", "reviewbot.config"),
     "reviewbot.service": EVERYTHING,
     "reviewbot.cli": EVERYTHING,
+    "reviewbot.action": EVERYTHING,  # the GitHub Action's entry: a composition root like cli
     # the similarity room is the check's analysis library
     "reviewbot.checks": (CORE, "reviewbot.similarity"),
     "reviewbot.runners": (CORE,),
-    # create_app(settings, queue): the service's queue, its job records and env settings
+    # create_app(settings, queue): the service's queue, its job records and env settings,
+    # and the stored report pages it serves
     "reviewbot.webhooks": (CORE, "reviewbot.service.queue", "reviewbot.service.jobs",
-                           "reviewbot.service.settings"),
+                           "reviewbot.service.settings", "reviewbot.service.page_store"),
     # composes every room's config model and the catalogue of every rule code
     "reviewbot.config": EVERYTHING,
 }

@@ -1,6 +1,6 @@
 """What the GitHub Action (``action.yml``) runs: review the submission folders a PR changes.
 
-``python -m reviewbot.github.action --base BASE_SHA [--head HEAD] [--sarif FILE]``, in a
+``python -m reviewbot.action --base BASE_SHA [--head HEAD] [--sarif FILE]``, in a
 checkout: the folders are the top-level ``AuthorEtAlYEAR`` folders that ``git diff
 BASE...HEAD`` touches and that still exist; they are reviewed exactly as ``reviewbot check``
 reviews them (same pipeline, same config discovery); the text report goes to stdout, the
@@ -79,7 +79,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reviewbot.github.action",
+    parser = argparse.ArgumentParser(prog="python -m reviewbot.action",
                                      description=__doc__.split("\n", 1)[0])
     parser.add_argument("--base", required=True, help="the PR's base commit (or ref)")
     parser.add_argument("--head", default="HEAD", help="the PR's head commit (default HEAD)")
@@ -119,5 +119,5 @@ def _exit_with(action: Callable[[], int]) -> None:
     raise SystemExit(code)
 
 
-if __name__ == "__main__":  # python -m reviewbot.github.action
+if __name__ == "__main__":  # python -m reviewbot.action
     main()

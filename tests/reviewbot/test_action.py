@@ -1,7 +1,7 @@
 """The GitHub Action's script and the pre-commit hook, run against a real git repository.
 
 What runs on GitHub is ``action.yml``'s review step (a bash script around
-``python -m reviewbot.github.action``); here that very script is cut out of action.yml and
+``python -m reviewbot.action``); here that very script is cut out of action.yml and
 run with bash in a checkout, with the variables GitHub sets (GITHUB_OUTPUT,
 GITHUB_STEP_SUMMARY, GITHUB_REPOSITORY). Only the two ``uses:`` steps (setup-python and
 the SARIF upload) cannot run here.
