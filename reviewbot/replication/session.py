@@ -81,10 +81,17 @@ def runner_settings(config: Config) -> Any:
 
 
 def make_runner(config: Config, no_sandbox: bool) -> Any:
-    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given."""
+    """The local runner; without bubblewrap it refuses unless ``--no-sandbox`` was given.
+
+    With ``[runner] backend = "slurm"`` the runs go to the cluster, sandboxed on its nodes.
+    """
     from reviewbot.runners.local import LocalRunner
     from reviewbot.runners.sandbox import sandbox_available
 
+    if runner_settings(config).backend == "slurm":
+        from reviewbot.runners.slurm import SlurmRunner
+
+        return SlurmRunner(runner_settings(config), sandbox=not no_sandbox)
     if not no_sandbox:
         available, reason = sandbox_available()
         if not available:

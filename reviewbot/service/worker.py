@@ -96,10 +96,14 @@ class Worker:
     def connect(self, repo: str, installation_id: int | None) -> Any:
         return connect(self.settings, repo, installation_id, self.config.github)
 
+    def still_running(self, job: Job) -> bool:
+        """The job is still running here: not cancelled by a newer push, nor taken over."""
+        current = self.queue.store.get(job.key)
+        return current is not None and current.state == RUNNING
+
     def checkpoint(self, job: Job) -> None:
         """Stop here if a newer push cancelled this job while it ran."""
-        current = self.queue.store.get(job.key)
-        if current is None or current.state != RUNNING:
+        if not self.still_running(job):
             raise Superseded(job.key)
 
     def mark_stale(self, request: dict[str, Any]) -> None:
@@ -176,6 +180,7 @@ def run_notebooks(worker: Worker, job: Job) -> None:
         raise Superseded(job.key)
     check_id = repo.start_check(job.spec.sha)
     runner = run_command.make_runner(worker.config, no_sandbox=False)
+    _follow_cancellation(worker, job, runner)
     plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
     split = submission_folders(pr.changed_paths)
     with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
@@ -186,6 +191,18 @@ def run_notebooks(worker: Worker, job: Job) -> None:
                    for folder in split.folders if (root / folder).is_dir()]
     worker.checkpoint(job)
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
+
+
+def _follow_cancellation(worker: Worker, job: Job, runner: Any) -> None:
+    """A batch runner (Slurm) polls this while its tasks run: a newer push cancels them.
+
+    Its jobs are named after the pull request, so the run of a newer head also cancels
+    what a worker that died left on the cluster for this pull request.
+    """
+    if hasattr(runner, "cancelled"):
+        runner.cancelled = lambda: not worker.still_running(job)
+        runner.job_name = f"reviewbot-{job.spec.repo.replace('/', '-')}-pr{job.spec.pr}"
+        runner.replace_named_jobs = True
 
 
 def _replicated(worker: Worker, folder: Path, runner: Any, plan: Any) -> Review:
