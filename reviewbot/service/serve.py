@@ -65,8 +65,8 @@ def run_worker(which: str, config_path: Path | None) -> int:
     settings, config = load_service(config_path, webhook=False)
     setup_logging()
     queue = JobQueue(settings, config.queue)
-    Worker(queue, settings, config, load_config(config_path).source)
-    consume(queue, which)
+    worker = Worker(queue, settings, config, load_config(config_path).source)
+    consume(worker, which)
     return 0
 
 

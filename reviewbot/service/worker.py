@@ -14,6 +14,8 @@ import dataclasses
 import importlib.util
 import logging
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,16 @@ from reviewbot.core.models import Review
 from reviewbot.github.client import GitHubError, connect
 from reviewbot.github.fetch import fetch_head, submission_folders
 from reviewbot.pipeline import review_path, select_checks
-from reviewbot.service.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobSpec
+from reviewbot.service.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Job,
+    JobSpec,
+    this_process,
+)
 from reviewbot.service.queue import KIND_QUEUE, JobQueue
 from reviewbot.service.settings import Settings
 
@@ -45,6 +56,7 @@ class Worker:
                  config_source: str = "built-in defaults") -> None:
         self.queue, self.settings, self.config = queue, settings, config
         self.loaded = LoadedConfig(config, config_source)  # papers/ is found beside it
+        self.owner = this_process()  # whose lease a job it claims is
         queue.dispatch = self.handle
         queue.on_stale = self.mark_stale
 
@@ -52,7 +64,7 @@ class Worker:
 
     def handle(self, spec: JobSpec) -> None:
         """Claim, run, close. Never raises: huey's own retries are not used."""
-        job = self.queue.store.claim(spec)
+        job = self.queue.store.claim(spec, self.owner, self.queue.config.lease_s)
         if job is None:
             log.info("%s: not queued any more, skipped", spec.key)
             return
@@ -60,34 +72,37 @@ class Worker:
         try:
             JOB_KINDS[spec.kind](self, job)
         except Superseded:
-            self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push")
+            self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push",
+                                    self.owner)
         except Exception as exc:
             self._failed(job, exc)
         else:
-            self.queue.store.finish(job.key, DONE)
-            log.info("%s: done", job.key)
+            if self.queue.store.finish(job.key, DONE, owner=self.owner):
+                log.info("%s: done", job.key)
+            else:
+                log.warning("%s: finished, but its lease had lapsed: it ran elsewhere too",
+                            job.key)
 
     def _failed(self, job: Job, exc: Exception) -> None:
         delay = retry_delay(exc)
         if delay is not None and job.attempts <= self.config.queue.retries:
             wait = self.config.queue.retry_delay(job.attempts, delay)
             log.warning("%s: %s; retry in %.1f s", job.key, describe(exc), wait)
-            self.queue.store.finish(job.key, QUEUED, describe(exc))
-            self.queue.enqueue(job.spec, delay=wait)
+            if self.queue.store.finish(job.key, QUEUED, describe(exc), self.owner):
+                self.queue.enqueue(job.spec, delay=wait)  # a failure: the reconciliation
             return
         log.error("%s: failed: %s", job.key, describe(exc), exc_info=not _expected(exc))
-        self.queue.store.finish(job.key, FAILED, describe(exc))
-        self._report(job, exc)
+        if self.queue.store.finish(job.key, FAILED, describe(exc), self.owner):
+            self.report(job, failure_message(exc))
 
-    def _report(self, job: Job, exc: Exception) -> None:
+    def report(self, job: Job, message: str) -> None:
         """Tell the PR once that this job failed (a failed report is only logged)."""
         current = self.queue.store.get(job.key)
         if current is None or current.reported:
             return
         try:
             repo = self.connect(job.spec.repo, job.spec.installation_id)
-            repo.report_failure(job.spec.pr, job.spec.sha, job.key, failure_message(exc),
-                                current.check_id)
+            repo.report_failure(job.spec.pr, job.spec.sha, job.key, message, current.check_id)
         except Exception as report_error:
             log.error("%s: could not report the failure: %s", job.key, describe(report_error))
         else:
@@ -99,7 +114,8 @@ class Worker:
     def still_running(self, job: Job) -> bool:
         """The job is still running here: not cancelled by a newer push, nor taken over."""
         current = self.queue.store.get(job.key)
-        return current is not None and current.state == RUNNING
+        return current is not None and current.state == RUNNING and \
+            current.owner == self.owner
 
     def checkpoint(self, job: Job) -> None:
         """Stop here if a newer push cancelled this job while it ran."""
@@ -131,7 +147,19 @@ def review_pull_request(worker: Worker, job: Job) -> None:
     _stop_if_cancelled(worker, job, repo, check_id)
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
     if not pr.draft and split.folders and replication_available():
-        worker.queue.submit(dataclasses.replace(job.spec, kind=RUN, draft=False), "")
+        _follow_up(worker, dataclasses.replace(job.spec, kind=RUN, draft=False))
+
+
+def _follow_up(worker: Worker, spec: JobSpec) -> None:
+    """Record the notebook run of a posted review; trouble here never fails the review.
+
+    A run that is recorded but not queued (Redis down) is queued by the reconciliation.
+    """
+    try:
+        worker.queue.submit(spec, "")
+    except Exception as exc:
+        log.error("%s: the review is posted, but its notebook run could not be recorded: %s",
+                  spec.key, describe(exc))
 
 
 def _review_head(worker: Worker, repo: Any, pr: Any,
@@ -290,12 +318,70 @@ def replication_available() -> bool:
 # ---- the consumer ---------------------------------------------------------------------------
 
 
-def consume(queue: JobQueue, which: str, workers: int | None = None) -> None:
-    """Run queue ``which``'s consumer until SIGINT/SIGTERM (huey handles both)."""
+class Upkeep:
+    """A consumer's background duties: renew its jobs' leases, reconcile the queue."""
+
+    def __init__(self, worker: Worker, which: str) -> None:
+        self.worker, self.which = worker, which
+        config = worker.queue.config
+        self.tick = min(config.lease_s / 3, config.reconcile_s)
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="upkeep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        config, last = self.worker.queue.config, time.monotonic()
+        while not self.stopping.wait(self.tick):
+            _logged(lambda: self.worker.queue.store.heartbeat(self.worker.owner, config.lease_s),
+                    "renewing the leases")
+            if time.monotonic() - last >= config.reconcile_s:
+                last = time.monotonic()
+                _logged(lambda: reconcile(self.worker, self.which), "reconciling the queue")
+
+
+def _logged(action: Callable[[], object], what: str) -> None:
+    try:
+        action()
+    except Exception as exc:  # the store or Redis is away: the next tick tries again
+        log.warning("%s failed: %s", what, describe(exc))
+
+
+def reconcile(worker: Worker, which: str) -> int:
+    """Enqueue the jobs the queue lost; fail and report those that keep killing workers."""
+    recovered = worker.queue.reconcile(which)
+    for job in recovered.given_up:
+        log.error("%s: %s", job.key, job.last_error)
+        worker.report(job, f"reviewbot gave up on this job: {job.last_error}")
+    if recovered.queued:
+        log.info("%s consumer: %d job(s) re-enqueued from the job store", which,
+                 len(recovered.queued))
+    return len(recovered.queued)
+
+
+def consume(worker: Worker, which: str, workers: int | None = None) -> None:
+    """Run queue ``which``'s consumer until SIGINT/SIGTERM (huey handles both).
+
+    On the way out, the jobs this process still holds go back to the queue at once (a
+    shutdown is not a crash); a process killed outright leaves them to lapse.
+    """
+    queue = worker.queue
     count = workers or (queue.config.cpu_workers if which == "cpu" else queue.config.gpu_workers)
-    recovered = queue.recover(which)
-    log.info("%s consumer: %d job(s) re-enqueued from the job store", which, recovered)
+    log.info("%s consumer: job store %s", which, queue.store.where)
+    reconcile(worker, which)
     consumer = queue.hueys[which].create_consumer(workers=count, worker_type="thread",
                                                   periodic=False, check_worker_health=False)
-    consumer.run()
-
+    upkeep = Upkeep(worker, which)
+    upkeep.start()
+    try:
+        consumer.run()
+    finally:
+        upkeep.stop()
+        released = queue.store.release(worker.owner)
+        log.info("%s consumer stopped; %d running job(s) put back in the queue", which,
+                 released)
