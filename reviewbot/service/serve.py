@@ -16,8 +16,10 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reviewbot.config import Config, load_config
 from reviewbot.core.errors import ConfigError
@@ -33,11 +35,26 @@ class QueueName(enum.StrEnum):
     GPU = "gpu"
 
 
+ROLES = ("webhook", *QUEUES)
+ALL_ROLES = ",".join(ROLES)
+
+
 @dataclass(frozen=True)
 class ServeRequest:
     host: str
     port: int
     config: Path | None
+    roles: tuple[str, ...] = ROLES  # webhook: the app; cpu, gpu: a consumer of that queue
+
+
+def parse_roles(text: str) -> tuple[str, ...]:
+    """``webhook,cpu`` -> ("webhook", "cpu"); an unknown or empty role is a usage error."""
+    roles = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise ConfigError("--roles", [f"must be a comma-separated list of {', '.join(ROLES)}"
+                                      f"{'; not ' + ', '.join(unknown) if unknown else ''}"])
+    return roles
 
 
 def setup_logging() -> None:
@@ -71,28 +88,43 @@ def run_worker(which: str, config_path: Path | None) -> int:
 
 
 def run_serve(request: ServeRequest) -> int:
-    """``reviewbot serve``: the webhook app here, a consumer process per queue beside it."""
-    import uvicorn
-
-    from reviewbot.webhooks import create_app
-
-    settings, config = load_service(request.config, webhook=True)
+    """``reviewbot serve``: the webhook app here (role webhook), a consumer process per
+    queue role beside it."""
+    settings, config = load_service(request.config, webhook="webhook" in request.roles)
     setup_logging()
-    queue = JobQueue(settings, config.queue)
-    app = create_app(settings, queue, repositories=_repositories(config))
-    consumers = Consumers(request.config)
+    consumers = Consumers(request.config, [role for role in request.roles if role in QUEUES])
     consumers.start()
     for signum in (signal.SIGINT, signal.SIGTERM):
         # uvicorn re-raises the signal that stopped it once it is done; with the default
         # handler that would kill this process before the consumers are stopped
-        signal.signal(signum, lambda *_: None)
+        signal.signal(signum, _stop_on(consumers))
+    log.info("serving roles: %s", ", ".join(request.roles))
     try:
-        server = uvicorn.Server(uvicorn.Config(app, host=request.host, port=request.port,
-                                               log_level="warning", lifespan="off"))
-        server.run()  # returns on SIGINT/SIGTERM
+        if "webhook" in request.roles:
+            _serve_webhook(request, settings, config)  # returns on SIGINT/SIGTERM
+        else:
+            consumers.stopping.wait()
     finally:
         consumers.stop()
     return 0
+
+
+def _stop_on(consumers: Consumers) -> Any:
+    def handler(*_: object) -> None:
+        consumers.stopping.set()
+    return handler
+
+
+def _serve_webhook(request: ServeRequest, settings: Settings, config: Config) -> None:
+    import uvicorn
+
+    from reviewbot.webhooks import create_app
+
+    queue = JobQueue(settings, config.queue)
+    app = create_app(settings, queue, repositories=_repositories(config))
+    server = uvicorn.Server(uvicorn.Config(app, host=request.host, port=request.port,
+                                           log_level="warning", lifespan="off"))
+    server.run()
 
 
 def _repositories(config: Config) -> list[str]:
@@ -103,14 +135,14 @@ def _repositories(config: Config) -> list[str]:
 class Consumers:
     """The consumer processes of ``serve``; one that dies unexpectedly is started again."""
 
-    def __init__(self, config_path: Path | None) -> None:
-        self.config_path = config_path
+    def __init__(self, config_path: Path | None, queues: Sequence[str] = QUEUES) -> None:
+        self.config_path, self.queues = config_path, tuple(queues)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
 
     def start(self) -> None:
-        for which in QUEUES:
+        for which in self.queues:
             self.processes[which] = self._spawn(which)
         self._watcher.start()
 
