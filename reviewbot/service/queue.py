@@ -26,6 +26,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reviewbot.core.errors import ConfigError
 from reviewbot.service.database import is_postgres, open_database
 from reviewbot.service.jobs import Job, JobSpec, JobStore, Recorded, Recovered
 from reviewbot.service.settings import Settings
@@ -98,15 +99,27 @@ def make_huey(name: str, settings: Settings, queue_settings: QueueSettings) -> H
                       fsync=False)
 
 
+def open_store(settings: Settings, queue_settings: QueueSettings) -> JobStore:
+    """The job store ``[queue] store`` (or $REVIEWBOT_JOB_STORE) names; a clear error when a
+    PostgreSQL server cannot be reached."""
+    url = os.environ.get(STORE_VARIABLE) or queue_settings.store
+    database = open_database(url, settings.data_dir)
+    try:
+        return JobStore(database, queue_settings.max_crash_pickups)
+    except Exception as exc:
+        if not is_postgres(url):
+            raise
+        raise ConfigError("queue.store", [f"cannot use the job store at {database.where}: "
+                                          f"{' '.join(str(exc).split())[:300]}"]) from None
+
+
 class JobQueue:
     """The store and the two huey queues; what the webhook and the workers share."""
 
     def __init__(self, settings: Settings, queue_settings: QueueSettings | None = None) -> None:
         self.settings = settings
         self.config = queue_settings or QueueSettings()
-        store = os.environ.get(STORE_VARIABLE) or self.config.store
-        self.store = JobStore(open_database(store, settings.data_dir),
-                              self.config.max_crash_pickups)
+        self.store = open_store(settings, self.config)
         self.hueys = {which: make_huey(f"reviewbot-{which}", settings, self.config)
                       for which in QUEUES}
         self.dispatch: Dispatch | None = None  # set by the worker that consumes

@@ -219,3 +219,46 @@ def test_task_files_that_are_links_or_too_large_are_refused(tmp_path):
         read_task_file(tmp_path / "task", "big.json", 1000)
     with pytest.raises(FileNotFoundError):
         read_task_file(tmp_path / "task", "absent.json", 1000)
+
+
+def test_a_newer_push_cancels_the_older_heads_slurm_jobs(cluster, tmp_path):
+    from reviewbot.config import load_config
+    from reviewbot.service.jobs import CANCELLED, JobSpec
+    from reviewbot.service.queue import JobQueue
+    from reviewbot.service.settings import Settings
+    from reviewbot.service.worker import Worker
+    from tests.fakes.github_server import FakeGitHub
+    from tests.reviewbot.service import service_helpers as helpers
+
+    sleeper = submission(tmp_path / "nb", "import time\ntime.sleep(600)") / "replication.ipynb"
+    files = {**helpers.SUBMISSION, "run.ipynb": sleeper.read_text()}
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(helpers.SERVICE_CONFIG + f"""
+[runner]
+runs = 1
+backend = "slurm"
+[runner.slurm]
+poll_s = 0.5
+scratch_dir = "{tmp_path / 'scratch'}"
+""")
+    config = load_config(config_path).config
+    with FakeGitHub() as fake:
+        origin = helpers.make_origin(tmp_path / "git", files)
+        helpers.open_pull(fake, origin)
+        settings = Settings(token=fake.token, api_url=fake.base_url, data_dir=tmp_path / "data")
+        worker = Worker(JobQueue(settings, config.queue), settings, config)
+        spec = JobSpec(helpers.REPO, helpers.NUMBER, origin.head_sha, "run")
+        worker.queue.store.record(spec, "d1")
+        gpu_job = threading.Thread(target=worker.handle, args=(spec,))
+        gpu_job.start()
+        try:
+            wait_for(lambda: "RUNNING reviewbot-octo-dlc-pr7" in cluster.queue(), 180,
+                     "the run to start on the cluster")
+            worker.queue.supersede(helpers.REPO, helpers.NUMBER, "f" * 40)  # a newer push
+        finally:
+            gpu_job.join(timeout=120)
+        assert not gpu_job.is_alive(), "the gpu job stopped watching"
+        assert worker.queue.store.get(spec.key).state == CANCELLED
+        wait_for(lambda: "reviewbot-octo-dlc-pr7" not in cluster.queue(), 60,
+                 "the older head's jobs to leave the cluster")
+        assert not list((tmp_path / "scratch").iterdir()), "its batch folder is removed"
