@@ -67,6 +67,8 @@ class QueueSettings(BaseModel):
                                                        "of the queue with the job store")
     max_crash_pickups: int = Field(3, ge=0, description="times a job is taken back from a "
                                                         "worker that died; then it is failed")
+    worker_metrics_port: int = Field(0, ge=0, le=65534, description="Prometheus /metrics of "
+                                     "the consumers: cpu on this port, gpu on the next (0 = off)")
 
     @field_validator("store")
     @classmethod

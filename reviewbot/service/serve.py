@@ -23,6 +23,7 @@ from typing import Any
 
 from reviewbot.config import Config, load_config
 from reviewbot.core.errors import ConfigError
+from reviewbot.service.logs import setup_logging
 from reviewbot.service.queue import QUEUES, JobQueue
 from reviewbot.service.settings import Settings
 
@@ -55,11 +56,6 @@ def parse_roles(text: str) -> tuple[str, ...]:
         raise ConfigError("--roles", [f"must be a comma-separated list of {', '.join(ROLES)}"
                                       f"{'; not ' + ', '.join(unknown) if unknown else ''}"])
     return roles
-
-
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
 
 
 def load_service(config_path: Path | None, *, webhook: bool) -> tuple[Settings, Config]:

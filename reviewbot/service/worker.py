@@ -36,8 +36,9 @@ from reviewbot.service.jobs import (
     JobSpec,
     this_process,
 )
-from reviewbot.service.queue import KIND_QUEUE, JobQueue
+from reviewbot.service.queue import KIND_QUEUE, QUEUES, JobQueue
 from reviewbot.service.settings import Settings
+from reviewbot.service.worker_metrics import WorkerMetrics
 
 log = logging.getLogger("reviewbot.service.worker")
 
@@ -57,6 +58,7 @@ class Worker:
         self.queue, self.settings, self.config = queue, settings, config
         self.loaded = LoadedConfig(config, config_source)  # papers/ is found beside it
         self.owner = this_process()  # whose lease a job it claims is
+        self.metrics = WorkerMetrics(lambda: {which: queue.pending(which) for which in QUEUES})
         queue.dispatch = self.handle
         queue.on_stale = self.mark_stale
 
@@ -72,11 +74,14 @@ class Worker:
         try:
             JOB_KINDS[spec.kind](self, job)
         except Superseded:
+            self.metrics.jobs.labels(spec.kind, CANCELLED).inc()
             self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push",
                                     self.owner)
         except Exception as exc:
+            self.metrics.jobs.labels(spec.kind, "error").inc()
             self._failed(job, exc)
         else:
+            self.metrics.jobs.labels(spec.kind, DONE).inc()
             if self.queue.store.finish(job.key, DONE, owner=self.owner):
                 log.info("%s: done", job.key)
             else:
@@ -217,6 +222,8 @@ def run_notebooks(worker: Worker, job: Job) -> None:
         repo.update_check(check_id, f"Running the notebooks of {', '.join(split.folders)}")
         reviews = [(folder, _replicated(worker, root / folder, runner, plan))
                    for folder in split.folders if (root / folder).is_dir()]
+    for _, review in reviews:
+        worker.metrics.observe_runs(review.runs, worker.config.runner.backend)
     worker.checkpoint(job)
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split))
 
@@ -376,6 +383,8 @@ def consume(worker: Worker, which: str, workers: int | None = None) -> None:
     reconcile(worker, which)
     consumer = queue.hueys[which].create_consumer(workers=count, worker_type="thread",
                                                   periodic=False, check_worker_health=False)
+    if queue.config.worker_metrics_port:
+        worker.metrics.listen(queue.config.worker_metrics_port + QUEUES.index(which))
     upkeep = Upkeep(worker, which)
     upkeep.start()
     try:

@@ -291,7 +291,9 @@ def test_a_gpu_worker_on_another_host_shares_the_postgresql_store(
         redis_server, postgres_url, fake, tmp_path):
     origin = make_origin(tmp_path / "git")
     open_pull(fake, origin)
-    config = config_file(tmp_path, f'url = "{redis_server.url}"', RUN_FAST)
+    metrics_port = free_port()  # the gpu consumer serves on the next port
+    config = config_file(tmp_path, f'url = "{redis_server.url}"\nworker_metrics_port = '
+                                   f'{metrics_port - 1}', RUN_FAST)
     shared = {"REVIEWBOT_JOB_STORE": postgres_url}
     service = service_env(fake, tmp_path / "service-data") | shared | {
         "REVIEWBOT_WORKER_NAME": "service-host"}
@@ -310,6 +312,7 @@ def test_a_gpu_worker_on_another_host_shares_the_postgresql_store(
         _post(base, opened_payload(origin.head_sha), "d1")
         wait_for(lambda: (job := store.get(run_key)) and job.state == DONE, 240,
                  "the notebook run on the gpu host", gpu_log)
+        gpu_metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
         serve = reviewbot(serve_args, service, log)  # the service restarts
@@ -326,3 +329,6 @@ def test_a_gpu_worker_on_another_host_shares_the_postgresql_store(
     assert gpu_log.read_text().count(f"{run_key}: attempt") == 1
     [summary] = fake.state.repo(REPO).issue_comments[NUMBER]
     assert "| replication |" in summary["body"]  # the gpu host's runs were posted
+    # run.ipynb reads /home/alice/data.csv, which the sandbox does not have: a failed run
+    assert 'reviewbot_runs_total{backend="local",outcome="failed"} 1.0' in gpu_metrics
+    assert 'reviewbot_run_seconds_count{backend="local"} 1.0' in gpu_metrics
