@@ -98,7 +98,7 @@ class PostgresDatabase:
 
         self._psycopg = psycopg
         self.url = url
-        self.where = _without_password(url)
+        self.where = without_password(url)
         self._local = threading.local()
 
     @contextmanager
@@ -131,7 +131,7 @@ class PostgresDatabase:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {definition}")
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     scheme, _, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     return f"{scheme}://{credentials.split(':')[0]}{at}{host}" if at else url

@@ -27,7 +27,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reviewbot.core.errors import ConfigError
-from reviewbot.service.database import is_postgres, open_database
+from reviewbot.service.database import is_postgres, open_database, without_password
 from reviewbot.service.jobs import Job, JobSpec, JobStore, Recorded, Recovered
 from reviewbot.service.settings import Settings
 
@@ -36,6 +36,7 @@ log = logging.getLogger("reviewbot.service.queue")
 QUEUES = ("cpu", "gpu")
 KIND_QUEUE = {"review": "cpu", "run": "gpu"}  # which consumer does which kind of job
 STALE_TASK = "mark_stale"
+QUEUE_URL_VARIABLE = "REVIEWBOT_QUEUE_URL"  # wins over [queue] url (containers)
 STORE_VARIABLE = "REVIEWBOT_JOB_STORE"  # wins over [queue] store: a URL may hold a password
 ENQUEUE_TRIES = (0.0, 0.2, 1.0)  # waits before each try of one enqueue
 
@@ -92,8 +93,9 @@ class QueueSettings(BaseModel):
 
 def make_huey(name: str, settings: Settings, queue_settings: QueueSettings) -> Huey:
     """One queue: a SQLite file under the data dir, or a Redis list named ``name``."""
-    if queue_settings.url:
-        return RedisHuey(name, url=queue_settings.url, results=False)
+    url = os.environ.get(QUEUE_URL_VARIABLE) or queue_settings.url
+    if url:
+        return RedisHuey(name, url=url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # No fsync per task (6 ms each here): a process crash loses nothing, and after a power
     # loss the job store (the source of truth) re-enqueues what the queue file lost.
@@ -105,13 +107,16 @@ def open_store(settings: Settings, queue_settings: QueueSettings) -> JobStore:
     """The job store ``[queue] store`` (or $REVIEWBOT_JOB_STORE) names; a clear error when a
     PostgreSQL server cannot be reached."""
     url = os.environ.get(STORE_VARIABLE) or queue_settings.store
-    database = open_database(url, settings.data_dir)
     try:
-        return JobStore(database, queue_settings.max_crash_pickups)
+        return JobStore(open_database(url, settings.data_dir), queue_settings.max_crash_pickups)
+    except ImportError:
+        raise ConfigError("queue.store", ["a postgresql:// job store needs psycopg: pip "
+                                          "install 'reviewbot[postgres]'"]) from None
     except Exception as exc:
         if not is_postgres(url):
             raise
-        raise ConfigError("queue.store", [f"cannot use the job store at {database.where}: "
+        raise ConfigError("queue.store", [f"cannot use the job store at "
+                                          f"{without_password(url)}: "
                                           f"{' '.join(str(exc).split())[:300]}"]) from None
 
 
