@@ -125,6 +125,12 @@ class SlurmCluster:
         time.sleep(1.0)
         self._start_slurmd()
 
+    def set_node_state(self, state: str) -> None:
+        """``down`` (its jobs end as NODE_FAIL) or ``resume``."""
+        self._scontrol("update", f"nodename={NODE}", f"state={state}", "reason=test")
+        if state == "resume":
+            wait_for(self.node_idle, 60, "the node to come back", self.folder / "slurmd.log")
+
     def queue(self) -> str:
         done = subprocess.run(["squeue", "-h", "-o", "%i %T %j"], capture_output=True,
                               text=True, timeout=30)

@@ -183,6 +183,31 @@ def test_a_run_survives_a_restart_of_the_nodes_slurmd(cluster, tmp_path):
     assert run.scalars["cost_adam"] == pytest.approx(0.102)
 
 
+def test_a_run_whose_node_fails_is_submitted_again_by_policy(cluster, tmp_path):
+    folder = submission(tmp_path, "import time\ntime.sleep(5)", RECORD)
+    runner = runner_for(tmp_path, slurm={"requeue": 1})
+    runner.job_name = "reviewbot-node-fail"
+    results: list = []
+    watcher = threading.Thread(target=lambda: results.extend(runner.run_all([request(folder,
+                                                                                     1)])))
+    watcher.start()
+    try:
+        wait_for(lambda: "RUNNING reviewbot-node-fail" in cluster.queue(), 120, "the task")
+        first_job = cluster.queue().split()[0]
+        cluster.set_node_state("down")  # the node is lost: Slurm ends its job as NODE_FAIL
+        wait_for(lambda: any(line.split()[0] != first_job for line in
+                             cluster.queue().splitlines() if "reviewbot-node-fail" in line),
+                 60, "the run to be submitted again")
+        cluster.set_node_state("resume")
+    finally:
+        cluster.set_node_state("resume")
+        watcher.join(timeout=180)
+    [run] = results
+    assert run.ok, run.error
+    assert run.scalars["cost_adam"] == pytest.approx(0.101)
+    assert not run.environment["slurm_job"].startswith(first_job.split("_")[0] + "_")
+
+
 # ---- no cluster needed ----------------------------------------------------------------------
 
 
