@@ -91,10 +91,10 @@ class SlurmRunner:
         tasks = [Task(index, request) for index, request in enumerate(requests)]
         if not tasks:
             return []
-        batch = self.scratch_root / f"batch-{uuid.uuid4().hex}"
+        batch = self.scratch_root / f"batch-{self.job_name}-{uuid.uuid4().hex}"
         try:
             if self.replace_named_jobs:
-                slurm.cancel_named(self.job_name)
+                self._replace_leftovers()
             self._stage(batch, tasks)
             self._submit(batch, tasks)
             self._watch(batch, tasks, progress)
@@ -106,6 +106,12 @@ class SlurmRunner:
             self._cancel_live(tasks)
             shutil.rmtree(batch, ignore_errors=True)
         return [task.result or self._failed(task, "no result") for task in tasks]
+
+    def _replace_leftovers(self) -> None:
+        """Cancel the jobs, and remove the batch folders, a dead worker left under our name."""
+        slurm.cancel_named(self.job_name)
+        for folder in self.scratch_root.glob(f"batch-{self.job_name}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
     # ---- staging and submitting -----------------------------------------------------------
 

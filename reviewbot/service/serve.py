@@ -1,10 +1,11 @@
 """``reviewbot serve`` and ``reviewbot worker``: the service's processes.
 
-``serve`` is the one-machine setup: the webhook app (uvicorn) in this process and one
-consumer process per queue (``reviewbot worker --queue cpu`` and ``--queue gpu``), all in
-one process group. On SIGINT or SIGTERM uvicorn stops taking deliveries, then the consumers
-get SIGTERM; a job they drop half-done is still ``running`` in the job store and is
-re-enqueued when a consumer starts again.
+``serve`` runs the roles it is given (default all): ``webhook``, the app (uvicorn) in this
+process, and ``cpu``/``gpu``, one consumer process per queue (``reviewbot worker --queue
+...``), all in one process group; ``--roles webhook,cpu`` is a service host that never
+takes GPU work. On SIGINT or SIGTERM uvicorn stops taking deliveries, then the consumers
+get SIGTERM and put the jobs they were running back in the queue; a consumer killed
+outright leaves its jobs to lapse, and any consumer takes them back (``jobs.py``).
 """
 
 from __future__ import annotations

@@ -274,6 +274,8 @@ scratch_dir = "{tmp_path / 'scratch'}"
         worker = Worker(JobQueue(settings, config.queue), settings, config)
         spec = JobSpec(helpers.REPO, helpers.NUMBER, origin.head_sha, "run")
         worker.queue.store.record(spec, "d1")
+        left_behind = tmp_path / "scratch" / "batch-reviewbot-octo-dlc-pr7-0123"
+        left_behind.mkdir(parents=True)  # by a worker killed while it watched
         gpu_job = threading.Thread(target=worker.handle, args=(spec,))
         gpu_job.start()
         try:
@@ -286,4 +288,4 @@ scratch_dir = "{tmp_path / 'scratch'}"
         assert worker.queue.store.get(spec.key).state == CANCELLED
         wait_for(lambda: "reviewbot-octo-dlc-pr7" not in cluster.queue(), 60,
                  "the older head's jobs to leave the cluster")
-        assert not list((tmp_path / "scratch").iterdir()), "its batch folder is removed"
+        assert not list((tmp_path / "scratch").iterdir()), "the batch folders are removed"
