@@ -47,6 +47,8 @@ from reviewbot.runners.slurm_task import (
 log = logging.getLogger("reviewbot.runner.slurm")
 ProgressFor = Callable[[RunRequest], ProgressCallback | None]
 LOST_AFTER_POLLS = 3  # polls in a row in which Slurm does not know a task
+MEMORY_KILL_SIGNS = ("exceeded job memory limit", "exceeded memory limit", "oom-kill",
+                     "out of memory")  # what slurmstepd writes into the task's log
 
 
 class UnsafeFile(Exception):
@@ -278,21 +280,26 @@ class SlurmRunner:
     def _state_error(self, batch: Path, task: Task) -> str:
         config = self.settings
         minutes = math.ceil((config.notebook_timeout_s + config.slurm.time_margin_s) / 60)
+        memory = (f" of {config.memory_mb + config.slurm.memory_margin_mb} MiB"
+                  if config.memory_mb else "")  # else extra_args may say --mem
         messages = {
             slurm.TIMEOUT: f"the Slurm job ran past its time limit of {minutes} min and was "
                            "stopped (timeout)",
-            slurm.OUT_OF_MEMORY: f"the run used more than its Slurm memory limit of "
-                                 f"{config.memory_mb + config.slurm.memory_margin_mb} MiB "
-                                 "and was killed (out of memory)",
+            slurm.OUT_OF_MEMORY: f"the run used more than its Slurm memory limit{memory} and "
+                                 "was killed (out of memory)",
             slurm.CANCELLED: "the Slurm job was cancelled (scancel) before the run finished",
             slurm.LOST: "Slurm no longer knows the task and it left no result",
         }
         if task.state in slurm.NODE_TROUBLE:
             return (f"the node running it failed ({task.state}) {task.submissions} time(s); "
                     f"given up after runner.slurm.requeue = {config.slurm.requeue}")
+        log_tail = self._log_tail(batch, task)
+        if any(sign in log_tail.lower() for sign in MEMORY_KILL_SIGNS):
+            # without cgroups Slurm kills over-limit jobs itself and reports them FAILED
+            return f"{messages[slurm.OUT_OF_MEMORY]}; {log_tail}"
         message = messages.get(task.state, f"the Slurm task ended ({task.state}, "
                                            f"{task.detail}) without a result")
-        return f"{message}; {self._log_tail(batch, task)}".rstrip("; ")
+        return f"{message}; {log_tail}".rstrip("; ")
 
     def _log_tail(self, batch: Path, task: Task) -> str:
         try:

@@ -126,6 +126,20 @@ def test_a_run_past_the_slurm_time_limit_is_a_timeout(cluster, tmp_path):
     assert slow.environment["slurm_state"] == "TIMEOUT"
 
 
+def test_a_run_past_the_slurm_memory_limit_is_out_of_memory(cluster, tmp_path):
+    hog = "import time\nblock = bytearray(900 * 1024 ** 2)\ntime.sleep(30)"
+    folder = submission(tmp_path, hog)
+    runner = runner_for(tmp_path, memory_mb=0, slurm={"extra_args": ["--mem=300M"]})
+
+    [run] = runner.run_all([request(folder, 0)])
+
+    assert not run.ok
+    # OUT_OF_MEMORY with cgroups; this cluster's jobacct_gather kills it and says FAILED
+    assert run.environment["slurm_state"] in ("OUT_OF_MEMORY", "FAILED"), run.error
+    assert run.error.startswith("the run used more than its Slurm memory limit")
+    assert "(out of memory)" in run.error and "Exceeded job memory limit" in run.error
+
+
 def test_cancelling_a_review_cancels_its_slurm_jobs(cluster, tmp_path):
     folder = submission(tmp_path, "import time\ntime.sleep(600)")
     runner = runner_for(tmp_path)
