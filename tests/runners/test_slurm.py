@@ -87,10 +87,8 @@ def test_a_reviews_runs_are_one_job_array_with_the_verdicts_of_local_runs(cluste
     (tmp_path / "papers" / "ToyEtAl2020.toml").write_text(PAPER)
     paper = load_paper("ToyEtAl2020", tmp_path / "papers", StatsSettings())
     plan = RunPlan(seeds=(0, 1, 2), parameters={}, artifacts_dir=tmp_path / "artifacts")
-    seen: list[tuple[str, int]] = []
 
-    slurm_runs = execute(folder, plan, runner_for(tmp_path),
-                         {}, lambda req: lambda step: seen.append((req.notebook, step.cell)))
+    slurm_runs = execute(folder, plan, runner_for(tmp_path), {})
     local_runs = execute(folder, plan, LocalRunner(runner_for(tmp_path).settings,
                                                    data_dir=tmp_path / "data"), {})
 
@@ -184,8 +182,9 @@ def test_a_run_survives_a_restart_of_the_nodes_slurmd(cluster, tmp_path):
     runner = runner_for(tmp_path)
     runner.job_name = "reviewbot-restart"
     results: list = []
-    watcher = threading.Thread(target=lambda: results.extend(runner.run_all([request(folder,
-                                                                                     2)])))
+    seen: list[tuple[int, int]] = []
+    watcher = threading.Thread(target=lambda: results.extend(runner.run_all(
+        [request(folder, 2)], lambda _: lambda step: seen.append((step.cell, step.cells)))))
     watcher.start()
     try:
         wait_for(lambda: "RUNNING reviewbot-restart" in cluster.queue(), 120, "the task")
@@ -195,6 +194,8 @@ def test_a_run_survives_a_restart_of_the_nodes_slurmd(cluster, tmp_path):
     [run] = results
     assert run.ok, run.error
     assert run.scalars["cost_adam"] == pytest.approx(0.102)
+    # the cells done on the node, read from the task folder while it slept
+    assert seen and all(cells == 4 for _, cells in seen) and seen[0][0] in (1, 2), seen
 
 
 def test_a_run_whose_node_fails_is_submitted_again_by_policy(cluster, tmp_path):
