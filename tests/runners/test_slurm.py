@@ -304,3 +304,53 @@ scratch_dir = "{tmp_path / 'scratch'}"
         wait_for(lambda: "reviewbot-octo-dlc-pr7" not in cluster.queue(), 60,
                  "the older head's jobs to leave the cluster")
         assert not list((tmp_path / "scratch").iterdir()), "the batch folders are removed"
+
+
+def _post_runs(tmp_path: Path, backend: str) -> str:
+    """A PR's gpu job through the worker on ``backend``; the summary comment it posted."""
+    from reviewbot.config import load_config
+    from reviewbot.service.jobs import DONE, JobSpec
+    from reviewbot.service.queue import JobQueue
+    from reviewbot.service.settings import Settings
+    from reviewbot.service.worker import Worker
+    from tests.fakes.github_server import FakeGitHub
+    from tests.reviewbot.service import service_helpers as helpers
+
+    toy = submission(tmp_path / "nb", RECORD) / "replication.ipynb"
+    files = {"README.md": "# Toy\n", "replication.ipynb": toy.read_text()}
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / f"{helpers.FOLDER}.toml").write_text(PAPER)
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(helpers.SERVICE_CONFIG + f"""
+[runner]
+backend = "{backend}"
+[runner.slurm]
+poll_s = 0.5
+memory_margin_mb = 256
+scratch_dir = "{tmp_path / 'scratch'}"
+""")
+    config = load_config(config_path).config
+    with FakeGitHub() as fake:
+        origin = helpers.make_origin(tmp_path / "git", files)
+        helpers.open_pull(fake, origin)
+        settings = Settings(token=fake.token, api_url=fake.base_url, data_dir=tmp_path / "data")
+        worker = Worker(JobQueue(settings, config.queue), settings, config, str(config_path))
+        spec = JobSpec(helpers.REPO, helpers.NUMBER, origin.head_sha, "run")
+        worker.queue.store.record(spec, "d1")
+        worker.handle(spec)
+        assert worker.queue.store.get(spec.key).state == DONE
+        [summary] = fake.state.repo(helpers.REPO).issue_comments[helpers.NUMBER]
+    return summary["body"]
+
+
+def test_a_pull_requests_runs_on_slurm_post_the_verdicts_of_local_runs(cluster, tmp_path):
+    on_slurm = _post_runs(tmp_path / "slurm", "slurm")
+    locally = _post_runs(tmp_path / "local", "local")
+
+    def claim_rows(body: str) -> list[str]:
+        return sorted({line for line in body.splitlines() if line.startswith("| adam-")})
+
+    assert len(claim_rows(on_slurm)) == 4  # both claims in the claims and results tables
+    assert claim_rows(on_slurm) == claim_rows(locally)
+    assert all("reproduced" in row for row in claim_rows(on_slurm))
+    assert "3 runs; 2 claims: 2 reproduced" in on_slurm
