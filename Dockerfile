@@ -31,7 +31,8 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 reviewbot \
     && mkdir -p /var/lib/reviewbot && chown reviewbot /var/lib/reviewbot
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# the postgres extra: psycopg, for a job store shared by several hosts
+RUN pip install --no-cache-dir "$(ls /wheels/*.whl)[postgres]" && rm -rf /wheels
 COPY config.toml /etc/reviewbot/config.toml
 COPY papers /etc/reviewbot/papers
 ENV REVIEWBOT_CONFIG=/etc/reviewbot/config.toml \
@@ -52,7 +53,8 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 reviewbot \
     && mkdir -p /var/lib/reviewbot && chown reviewbot /var/lib/reviewbot
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# the postgres extra: psycopg, for a job store shared by several hosts
+RUN pip install --no-cache-dir "$(ls /wheels/*.whl)[postgres]" && rm -rf /wheels
 COPY config.toml /etc/reviewbot/config.toml
 COPY papers /etc/reviewbot/papers
 ENV REVIEWBOT_CONFIG=/etc/reviewbot/config.toml \

@@ -41,7 +41,14 @@ from reviewbot.report.markdown import render_markdown
 from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
-from reviewbot.service.serve import QueueName, ServeRequest, run_serve, run_worker
+from reviewbot.service.serve import (
+    ALL_ROLES,
+    QueueName,
+    ServeRequest,
+    parse_roles,
+    run_serve,
+    run_worker,
+)
 
 MIN_WIDTH = 120  # when not a terminal: wide enough that paths are never wrapped
 EXIT_OK, EXIT_FAILED, EXIT_INTERNAL = 0, 1, 3
@@ -301,9 +308,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Address the webhook app listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the webhook app listens on.")] = 8000,
     config: ConfigOption = None,
+    roles: Annotated[str, typer.Option(help="What this machine does, comma-separated: "
+                                            "webhook, cpu, gpu. A service host that must "
+                                            "never take GPU work: webhook,cpu.")] = ALL_ROLES,
 ) -> None:
-    """Run the webhook app and both queue consumers (cpu and gpu) on this machine."""
-    _guarded(ctx, lambda: run_serve(ServeRequest(host, port, config)))
+    """Run the webhook app and the queue consumers (cpu and gpu) on this machine."""
+    _guarded(ctx, lambda: run_serve(ServeRequest(host, port, config, parse_roles(roles))))
 
 
 @app.command()

@@ -10,6 +10,33 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class SlurmConfig(BaseModel):
+    """The ``[runner.slurm]`` table: where and how the runs of a review are submitted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partition: str = Field("", description="sbatch --partition (empty: the cluster's default)")
+    account: str = Field("", description="sbatch --account (empty: the user's default)")
+    qos: str = Field("", description="sbatch --qos (empty: the account's default)")
+    scratch_dir: str = Field("", description="a folder every node sees (shared filesystem) "
+                                             "for the runs' copies and results; empty: "
+                                             "REVIEWBOT_DATA_DIR/slurm")
+    gpus_per_task: int = Field(1, ge=0, description="GPUs per run (--gres=gpu:N; 0 = CPU only)")
+    time_margin_s: float = Field(300.0, ge=0, description="added to notebook_timeout_s for "
+                                                          "sbatch --time (copying, startup)")
+    memory_margin_mb: int = Field(1024, ge=0, description="added to memory_mb for sbatch --mem "
+                                                          "(the runner's own processes)")
+    requeue: int = Field(2, ge=0, description="times a run is submitted again after a node "
+                                              "failure or a preemption")
+    poll_s: float = Field(10.0, gt=0, description="seconds between two looks at the job's state")
+    python: str = Field("", description="the Python with reviewbot installed on the nodes "
+                                        "(empty: the submitting worker's own)")
+    max_result_bytes: int = Field(50_000_000, gt=0, description="a task's result or executed "
+                                                                "notebook larger is refused")
+    extra_args: list[str] = Field(default_factory=list, description="more sbatch options, "
+                                                                    "e.g. [\"--constraint=a100\"]")
+
+
 class RunnerConfig(BaseModel):
     """Runs per submission, seeds, per-run limits and the kernel's environment."""
 
@@ -37,6 +64,10 @@ class RunnerConfig(BaseModel):
         default_factory=dict, description="overrides injected into every run besides the seed "
                                           "(e.g. epochs = 5 for a shortened budget)")
     gpu: bool = Field(True, description="pass NVIDIA devices into the sandbox when present")
+    backend: Literal["local", "slurm"] = Field(
+        "local", description="where runs execute: this machine, or a Slurm cluster (one job "
+                             "array per review, configured in [runner.slurm])")
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
 
     def seed_for(self, run: int) -> int:
         """Seed of the run numbered ``run`` (from 0)."""

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from reviewbot.service.jobs import Recorded
 from reviewbot.service.page_store import PageStore, pages_folder
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.settings import Settings
@@ -128,6 +129,18 @@ def _record(work: Work, delivery_id: str, queue: JobQueue) -> tuple[int, dict[st
     recorded = queue.submit(work.spec, delivery_id, rerun=work.rerun)
     if work.supersede and recorded.created:  # a redelivered old push must not cancel a new one
         queue.supersede(work.spec.repo, work.spec.pr, work.spec.sha)
-    outcome = ("duplicate_delivery" if recorded.duplicate_delivery
-               else "enqueued" if recorded.created else "duplicate_job")
+    outcome = delivery_outcome(recorded)
     return 202, {"job": recorded.job_key, "outcome": outcome}, outcome
+
+
+def delivery_outcome(recorded: Recorded) -> str:
+    """The metric label and answer of a recorded delivery.
+
+    ``recorded``: a new job whose enqueue failed (the queue was down); the store keeps it and
+    the consumers' reconciliation queues it. ``requeued``: a redelivery of such a delivery.
+    """
+    if recorded.duplicate_delivery:
+        return "requeued" if recorded.queued else "duplicate_delivery"
+    if recorded.created:
+        return "enqueued" if recorded.queued else "recorded"
+    return "duplicate_job"

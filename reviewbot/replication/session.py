@@ -98,10 +98,16 @@ def make_runner(config: Config, no_sandbox: bool, *, data_dir: Path | None = Non
 
     ``data_dir`` and ``masked_files`` (secret files the sandbox shows empty, e.g. the GitHub
     App's private key) come from the caller's environment settings, read once.
+
+    With ``[runner] backend = "slurm"`` the runs go to the cluster, sandboxed on its nodes.
     """
     from reviewbot.runners.local import LocalRunner
     from reviewbot.runners.sandbox import sandbox_available
 
+    if runner_settings(config).backend == "slurm":
+        from reviewbot.runners.slurm import SlurmRunner
+
+        return SlurmRunner(runner_settings(config), sandbox=not no_sandbox)
     if not no_sandbox:
         available, reason = sandbox_available()
         if not available:

@@ -88,13 +88,14 @@ def execute(root: Path, plan: RunPlan, runner: Runner, full_budget: Mapping[str,
             progress: ProgressFor | None = None) -> tuple[RunResult, ...]:
     """Every notebook once per seed, at the claims' full budget unless the config shortens it."""
     parameters = {**full_budget, **plan.parameters}
-    results = []
-    for notebook in notebooks_of(root):
-        for seed in plan.seeds:
-            request = RunRequest(root, notebook, seed, uuid.uuid4().hex, dict(parameters),
-                                 plan.artifacts_dir)
-            results.append(runner.run(request, progress(request) if progress else None))
-    return tuple(results)
+    requests = [RunRequest(root, notebook, seed, uuid.uuid4().hex, dict(parameters),
+                           plan.artifacts_dir)
+                for notebook in notebooks_of(root) for seed in plan.seeds]
+    run_all = getattr(runner, "run_all", None)
+    if run_all is not None:  # a batch runner (Slurm): the whole look is one job array
+        return tuple(run_all(requests, progress))
+    return tuple(runner.run(request, progress(request) if progress else None)
+                 for request in requests)
 
 
 def replicate(review: Review, runner: Runner, plan: RunPlan, paper: PaperClaims,

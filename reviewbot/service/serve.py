@@ -1,10 +1,11 @@
 """``reviewbot serve`` and ``reviewbot worker``: the service's processes.
 
-``serve`` is the one-machine setup: the webhook app (uvicorn) in this process and one
-consumer process per queue (``reviewbot worker --queue cpu`` and ``--queue gpu``), all in
-one process group. On SIGINT or SIGTERM uvicorn stops taking deliveries, then the consumers
-get SIGTERM; a job they drop half-done is still ``running`` in the job store and is
-re-enqueued when a consumer starts again.
+``serve`` runs the roles it is given (default all): ``webhook``, the app (uvicorn) in this
+process, and ``cpu``/``gpu``, one consumer process per queue (``reviewbot worker --queue
+...``), all in one process group; ``--roles webhook,cpu`` is a service host that never
+takes GPU work. On SIGINT or SIGTERM uvicorn stops taking deliveries, then the consumers
+get SIGTERM and put the jobs they were running back in the queue; a consumer killed
+outright leaves its jobs to lapse, and any consumer takes them back (``jobs.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reviewbot.config import Config, load_config
 from reviewbot.core.errors import ConfigError
+from reviewbot.service.logs import setup_logging
 from reviewbot.service.queue import QUEUES, JobQueue
 from reviewbot.service.settings import Settings
 
@@ -33,16 +37,26 @@ class QueueName(enum.StrEnum):
     GPU = "gpu"
 
 
+ROLES = ("webhook", *QUEUES)
+ALL_ROLES = ",".join(ROLES)
+
+
 @dataclass(frozen=True)
 class ServeRequest:
     host: str
     port: int
     config: Path | None
+    roles: tuple[str, ...] = ROLES  # webhook: the app; cpu, gpu: a consumer of that queue
 
 
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+def parse_roles(text: str) -> tuple[str, ...]:
+    """``webhook,cpu`` -> ("webhook", "cpu"); an unknown or empty role is a usage error."""
+    roles = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise ConfigError("--roles", [f"must be a comma-separated list of {', '.join(ROLES)}"
+                                      f"{'; not ' + ', '.join(unknown) if unknown else ''}"])
+    return roles
 
 
 def load_service(config_path: Path | None, *, webhook: bool) -> tuple[Settings, Config]:
@@ -65,34 +79,49 @@ def run_worker(which: str, config_path: Path | None) -> int:
     settings, config = load_service(config_path, webhook=False)
     setup_logging()
     queue = JobQueue(settings, config.queue)
-    Worker(queue, settings, config, load_config(config_path).source)
-    consume(queue, which)
+    worker = Worker(queue, settings, config, load_config(config_path).source)
+    consume(worker, which)
     return 0
 
 
 def run_serve(request: ServeRequest) -> int:
-    """``reviewbot serve``: the webhook app here, a consumer process per queue beside it."""
-    import uvicorn
-
-    from reviewbot.webhooks import create_app
-
-    settings, config = load_service(request.config, webhook=True)
+    """``reviewbot serve``: the webhook app here (role webhook), a consumer process per
+    queue role beside it."""
+    settings, config = load_service(request.config, webhook="webhook" in request.roles)
     setup_logging()
-    queue = JobQueue(settings, config.queue)
-    app = create_app(settings, queue, repositories=_repositories(config))
-    consumers = Consumers(request.config)
+    consumers = Consumers(request.config, [role for role in request.roles if role in QUEUES])
     consumers.start()
     for signum in (signal.SIGINT, signal.SIGTERM):
         # uvicorn re-raises the signal that stopped it once it is done; with the default
         # handler that would kill this process before the consumers are stopped
-        signal.signal(signum, lambda *_: None)
+        signal.signal(signum, _stop_on(consumers))
+    log.info("serving roles: %s", ", ".join(request.roles))
     try:
-        server = uvicorn.Server(uvicorn.Config(app, host=request.host, port=request.port,
-                                               log_level="warning", lifespan="off"))
-        server.run()  # returns on SIGINT/SIGTERM
+        if "webhook" in request.roles:
+            _serve_webhook(request, settings, config)  # returns on SIGINT/SIGTERM
+        else:
+            consumers.stopping.wait()
     finally:
         consumers.stop()
     return 0
+
+
+def _stop_on(consumers: Consumers) -> Any:
+    def handler(*_: object) -> None:
+        consumers.stopping.set()
+    return handler
+
+
+def _serve_webhook(request: ServeRequest, settings: Settings, config: Config) -> None:
+    import uvicorn
+
+    from reviewbot.webhooks import create_app
+
+    queue = JobQueue(settings, config.queue)
+    app = create_app(settings, queue, repositories=_repositories(config))
+    server = uvicorn.Server(uvicorn.Config(app, host=request.host, port=request.port,
+                                           log_level="warning", lifespan="off"))
+    server.run()
 
 
 def _repositories(config: Config) -> list[str]:
@@ -103,14 +132,14 @@ def _repositories(config: Config) -> list[str]:
 class Consumers:
     """The consumer processes of ``serve``; one that dies unexpectedly is started again."""
 
-    def __init__(self, config_path: Path | None) -> None:
-        self.config_path = config_path
+    def __init__(self, config_path: Path | None, queues: Sequence[str] = QUEUES) -> None:
+        self.config_path, self.queues = config_path, tuple(queues)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
 
     def start(self) -> None:
-        for which in QUEUES:
+        for which in self.queues:
             self.processes[which] = self._spawn(which)
         self._watcher.start()
 

@@ -14,6 +14,8 @@ import dataclasses
 import importlib.util
 import logging
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,11 +36,13 @@ from reviewbot.service.jobs import (
     Job,
     JobKind,
     JobSpec,
+    this_process,
 )
 from reviewbot.service.page_store import PageStore, page_url, pages_folder
 from reviewbot.service.pages import page_for, render_pages
-from reviewbot.service.queue import JobQueue
+from reviewbot.service.queue import QUEUES, JobQueue
 from reviewbot.service.settings import Settings
+from reviewbot.service.worker_metrics import WorkerMetrics
 
 log = logging.getLogger("reviewbot.service.worker")
 
@@ -57,6 +61,8 @@ class Worker:
                  config_source: str = "built-in defaults") -> None:
         self.queue, self.settings, self.config = queue, settings, config
         self.loaded = LoadedConfig(config, config_source)  # papers/ is found beside it
+        self.owner = this_process()  # whose lease a job it claims is
+        self.metrics = WorkerMetrics(lambda: {which: queue.pending(which) for which in QUEUES})
         queue.dispatch = self.handle
         queue.on_stale = self.mark_stale
 
@@ -64,7 +70,7 @@ class Worker:
 
     def handle(self, spec: JobSpec) -> None:
         """Claim, run, close. Never raises: huey's own retries are not used."""
-        job = self.queue.store.claim(spec)
+        job = self.queue.store.claim(spec, self.owner, self.queue.config.lease_s)
         if job is None:
             log.info("%s: not queued any more, skipped", spec.key)
             return
@@ -72,34 +78,40 @@ class Worker:
         try:
             JOB_KINDS[spec.kind](self, job)
         except Superseded:
-            self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push")
+            self.metrics.jobs.labels(spec.kind, CANCELLED).inc()
+            self.queue.store.finish(job.key, CANCELLED, "superseded by a newer push",
+                                    self.owner)
         except Exception as exc:
+            self.metrics.jobs.labels(spec.kind, "error").inc()
             self._failed(job, exc)
         else:
-            self.queue.store.finish(job.key, DONE)
-            log.info("%s: done", job.key)
+            self.metrics.jobs.labels(spec.kind, DONE).inc()
+            if self.queue.store.finish(job.key, DONE, owner=self.owner):
+                log.info("%s: done", job.key)
+            else:
+                log.warning("%s: finished, but its lease had lapsed: it ran elsewhere too",
+                            job.key)
 
     def _failed(self, job: Job, exc: Exception) -> None:
         delay = retry_delay(exc)
         if delay is not None and job.attempts <= self.config.queue.retries:
             wait = self.config.queue.retry_delay(job.attempts, delay)
             log.warning("%s: %s; retry in %.1f s", job.key, describe(exc), wait)
-            self.queue.store.finish(job.key, QUEUED, describe(exc))
-            self.queue.enqueue(job.spec, delay=wait)
+            if self.queue.store.finish(job.key, QUEUED, describe(exc), self.owner):
+                self.queue.enqueue(job.spec, delay=wait)  # a failure: the reconciliation
             return
         log.error("%s: failed: %s", job.key, describe(exc), exc_info=not _expected(exc))
-        self.queue.store.finish(job.key, FAILED, describe(exc))
-        self._report(job, exc)
+        if self.queue.store.finish(job.key, FAILED, describe(exc), self.owner):
+            self.report(job, failure_message(exc))
 
-    def _report(self, job: Job, exc: Exception) -> None:
+    def report(self, job: Job, message: str) -> None:
         """Tell the PR once that this job failed (a failed report is only logged)."""
         current = self.queue.store.get(job.key)
         if current is None or current.reported:
             return
         try:
             repo = self.connect(job.spec.repo, job.spec.installation_id)
-            repo.report_failure(job.spec.pr, job.spec.sha, job.key, failure_message(exc),
-                                current.check_id)
+            repo.report_failure(job.spec.pr, job.spec.sha, job.key, message, current.check_id)
         except Exception as report_error:
             log.error("%s: could not report the failure: %s", job.key, describe(report_error))
         else:
@@ -108,10 +120,15 @@ class Worker:
     def connect(self, repo: str, installation_id: int | None) -> Any:
         return connect(self.settings, repo, installation_id, self.config.github)
 
+    def still_running(self, job: Job) -> bool:
+        """The job is still running here: not cancelled by a newer push, nor taken over."""
+        current = self.queue.store.get(job.key)
+        return current is not None and current.state == RUNNING and \
+            current.owner == self.owner
+
     def checkpoint(self, job: Job) -> None:
         """Stop here if a newer push cancelled this job while it ran."""
-        current = self.queue.store.get(job.key)
-        if current is None or current.state != RUNNING:
+        if not self.still_running(job):
             raise Superseded(job.key)
 
     def make_page(self, repo: str, root: Path, reviews: list[tuple[str, Review]],
@@ -164,7 +181,19 @@ def review_pull_request(worker: Worker, job: Job) -> None:
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split),
                  report_url=worker.store_page(pr, page))
     if not pr.draft and split.folders and replication_available():
-        worker.queue.submit(dataclasses.replace(job.spec, kind=RUN, draft=False), "")
+        _follow_up(worker, dataclasses.replace(job.spec, kind=RUN, draft=False))
+
+
+def _follow_up(worker: Worker, spec: JobSpec) -> None:
+    """Record the notebook run of a posted review; trouble here never fails the review.
+
+    A run that is recorded but not queued (Redis down) is queued by the reconciliation.
+    """
+    try:
+        worker.queue.submit(spec, "")
+    except Exception as exc:
+        log.error("%s: the review is posted, but its notebook run could not be recorded: %s",
+                  spec.key, describe(exc))
 
 
 def _review_head(worker: Worker, repo: Any, pr: Any,
@@ -218,6 +247,7 @@ def run_notebooks(worker: Worker, job: Job) -> None:
     runner = run_command.make_runner(worker.config, no_sandbox=False,
                                      data_dir=worker.settings.data_dir,
                                      masked_files=(key,) if key else ())
+    _follow_cancellation(worker, job, runner)
     plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
     split = submission_folders(pr.changed_paths)
     with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
@@ -229,9 +259,23 @@ def run_notebooks(worker: Worker, job: Job) -> None:
                     plan, artifacts_dir=executed / folder)))
                    for folder in split.folders if (root / folder).is_dir()]
         page = worker.make_page(pr.repo, root, reviews, executed)  # claims plot drawn here
+    for _, review in reviews:
+        worker.metrics.observe_runs(review.runs, worker.config.runner.backend)
     worker.checkpoint(job)
     repo.publish(pr, reviews, worker.config.github, check_id, folder_notes(split),
                  report_url=worker.store_page(pr, page))
+
+
+def _follow_cancellation(worker: Worker, job: Job, runner: Any) -> None:
+    """A batch runner (Slurm) polls this while its tasks run: a newer push cancels them.
+
+    Its jobs are named after the pull request, so the run of a newer head also cancels
+    what a worker that died left on the cluster for this pull request.
+    """
+    if hasattr(runner, "cancelled"):
+        runner.cancelled = lambda: not worker.still_running(job)
+        runner.job_name = f"reviewbot-{job.spec.repo.replace('/', '-')}-pr{job.spec.pr}"
+        runner.replace_named_jobs = True
 
 
 def _replicated(worker: Worker, folder: Path, runner: Any, plan: Any) -> Review:
@@ -318,12 +362,72 @@ def replication_available() -> bool:
 # ---- the consumer ---------------------------------------------------------------------------
 
 
-def consume(queue: JobQueue, which: str, workers: int | None = None) -> None:
-    """Run queue ``which``'s consumer until SIGINT/SIGTERM (huey handles both)."""
+class Upkeep:
+    """A consumer's background duties: renew its jobs' leases, reconcile the queue."""
+
+    def __init__(self, worker: Worker, which: str) -> None:
+        self.worker, self.which = worker, which
+        config = worker.queue.config
+        self.tick = min(config.lease_s / 3, config.reconcile_s)
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="upkeep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        config, last = self.worker.queue.config, time.monotonic()
+        while not self.stopping.wait(self.tick):
+            _logged(lambda: self.worker.queue.store.heartbeat(self.worker.owner, config.lease_s),
+                    "renewing the leases")
+            if time.monotonic() - last >= config.reconcile_s:
+                last = time.monotonic()
+                _logged(lambda: reconcile(self.worker, self.which), "reconciling the queue")
+
+
+def _logged(action: Callable[[], object], what: str) -> None:
+    try:
+        action()
+    except Exception as exc:  # the store or Redis is away: the next tick tries again
+        log.warning("%s failed: %s", what, describe(exc))
+
+
+def reconcile(worker: Worker, which: str) -> int:
+    """Enqueue the jobs the queue lost; fail and report those that keep killing workers."""
+    recovered = worker.queue.reconcile(which)
+    for job in recovered.given_up:
+        log.error("%s: %s", job.key, job.last_error)
+        worker.report(job, f"reviewbot gave up on this job: {job.last_error}")
+    if recovered.queued:
+        log.info("%s consumer: %d job(s) re-enqueued from the job store", which,
+                 len(recovered.queued))
+    return len(recovered.queued)
+
+
+def consume(worker: Worker, which: str, workers: int | None = None) -> None:
+    """Run queue ``which``'s consumer until SIGINT/SIGTERM (huey handles both).
+
+    On the way out, the jobs this process still holds go back to the queue at once (a
+    shutdown is not a crash); a process killed outright leaves them to lapse.
+    """
+    queue = worker.queue
     count = workers or (queue.config.cpu_workers if which == "cpu" else queue.config.gpu_workers)
-    recovered = queue.recover(which)
-    log.info("%s consumer: %d job(s) re-enqueued from the job store", which, recovered)
+    log.info("%s consumer: job store %s", which, queue.store.where)
+    reconcile(worker, which)
     consumer = queue.hueys[which].create_consumer(workers=count, worker_type="thread",
                                                   periodic=False, check_worker_health=False)
-    consumer.run()
-
+    if queue.config.worker_metrics_port:
+        worker.metrics.listen(queue.config.worker_metrics_port + QUEUES.index(which))
+    upkeep = Upkeep(worker, which)
+    upkeep.start()
+    try:
+        consumer.run()
+    finally:
+        upkeep.stop()
+        released = queue.store.release(worker.owner)
+        log.info("%s consumer stopped; %d running job(s) put back in the queue", which,
+                 released)

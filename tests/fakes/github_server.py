@@ -55,6 +55,9 @@ class Recorded:
     authorization: str
 
 
+RATE_LIMIT = 5000  # an installation's hourly limit
+
+
 @dataclass
 class Failure:
     status: int
@@ -175,9 +178,14 @@ class FakeGitHub:
             return JSONResponse({"message": "Bad credentials"}, status_code=401)
         request.state.login = login
         try:
-            return await call_next(request)
+            response = await call_next(request)
         except (KeyError, IndexError):
-            return JSONResponse({"message": "Not Found"}, status_code=404)
+            response = JSONResponse({"message": "Not Found"}, status_code=404)
+        # GitHub's primary rate limit headers: one call less each time, as on api.github.com
+        remaining = max(0, RATE_LIMIT - len(self.requests))
+        response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        return response
 
     def _pop_failure(self) -> Failure | None:
         with self._lock:
