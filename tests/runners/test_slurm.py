@@ -350,7 +350,7 @@ def test_a_pull_requests_runs_on_slurm_post_the_verdicts_of_local_runs(cluster, 
     def claim_rows(body: str) -> list[str]:
         return sorted({line for line in body.splitlines() if line.startswith("| adam-")})
 
-    assert len(claim_rows(on_slurm)) == 4  # both claims in the claims and results tables
+    assert len(claim_rows(on_slurm)) == 2  # each claim once, in the one claims table
     assert claim_rows(on_slurm) == claim_rows(locally)
     assert all("reproduced" in row for row in claim_rows(on_slurm))
     assert "3 runs; 2 claims: 2 reproduced" in on_slurm

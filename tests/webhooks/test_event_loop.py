@@ -40,7 +40,7 @@ class SignallingQueue(JobQueue):
 def test_a_delivery_waiting_for_the_store_lock_leaves_the_loop_free(tmp_path: Path) -> None:
     queue = SignallingQueue(Settings(webhook_secret=SECRET, token="t", data_dir=tmp_path))
     payload = examples("pull_request", "opened")[0]
-    holder = sqlite3.connect(queue.store.path, isolation_level=None)
+    holder = sqlite3.connect(queue.store.db.path, isolation_level=None)
     with TestClient(create_app(queue.settings, queue)) as client, ThreadPoolExecutor(1) as pool:
         holder.execute("BEGIN IMMEDIATE")  # a worker's transaction, still open
         body, headers = delivery("pull_request", payload, SECRET)
