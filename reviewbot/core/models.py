@@ -198,6 +198,14 @@ class ClaimVerdict:
     statistic: float | None = None
     tags: tuple[str, ...] = ()
     source: str = ""  # table or figure of the paper
+    p_raw: float | None = None  # the deciding test's own p-value, before Holm
+    p_adjusted: float | None = None  # Holm-adjusted across the submission's claims
+    level: float | None = None  # the level the raw p had to beat at the deciding look
+    looks: tuple[int, ...] = ()  # run counts at which the claim was judged
+    runs_used: int = 0  # runs per notebook behind the verdict
+    stopped: str = ""  # why no more runs: decided | futile | max_runs | budget | not_checked
+    value_from: str = "paper"  # whose number paper_value is: "paper" or "reference run"
+    margin: float | None = None  # ranking claims: how far A must beat B (negative: may trail)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import Severity
 from reviewbot.core.validation import describe
 
 if TYPE_CHECKING:  # scipy is imported only when something is judged: `check` stays quick
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # scipy is imported only when something is judged: `check` st
 
 Direction = Literal["higher", "lower", "equal"]
 ClaimKind = Literal["scalar", "curve", "ranking", "exact"]
-REPO_PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
+REPO_PAPERS_DIR = Path(__file__).resolve().parents[2] / "papers"  # the repository's papers/
 
 
 class Tolerance(TypedDict, total=False):
@@ -77,6 +78,58 @@ class CurveSettings(BaseModel):
                                       "inside the band a reproduced curve needs")
 
 
+class SequentialSettings(BaseModel):
+    """``[stats.sequential]``: the pre-declared group-sequential plan (stats-protocol §2.4b).
+
+    Claims are judged after ``looks`` runs per notebook (built-in: spread from ``min_runs`` to
+    ``max_runs``); runs are added only while a claim is still undecided and could still be
+    decided, and only within ``gpu_budget_s``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="judge after each look and add runs only while "
+                          "needed; false: always [runner] runs")
+    min_runs: int = Field(3, ge=2, le=100, description="runs per notebook before the first look")
+    max_runs: int = Field(12, ge=2, le=100, description="runs per notebook at the last look")
+    looks: list[int] = Field(default_factory=list, description="run counts of the looks, from "
+                             "min_runs to max_runs; empty: min_runs, about the geometric "
+                             "middle, max_runs")
+    spending: Literal["pocock", "obrien-fleming"] = Field(
+        "pocock", description="alpha-spending function of the boundaries (Lan-DeMets type)")
+    futility_power: float = Field(0.2, ge=0, lt=1, description="stop adding runs to a claim "
+                                  "whose conditional power in both directions is below this")
+    gpu_budget_s: float = Field(0.0, ge=0, description="run-seconds per submission (all runs "
+                                "together); no look is started that would exceed it; 0 = none")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SequentialSettings:
+        if self.max_runs < self.min_runs:
+            raise ValueError("max_runs must be at least min_runs")
+        looks = self.looks
+        if looks and (looks != sorted(set(looks)) or looks[0] != self.min_runs
+                      or looks[-1] != self.max_runs):
+            raise ValueError("looks must increase strictly from min_runs to max_runs")
+        return self
+
+    def planned_looks(self, min_runs: int | None = None,
+                      max_runs: int | None = None) -> tuple[int, ...]:
+        """The run counts of the looks; a paper's own min/max re-derive them."""
+        low, high = min_runs or self.min_runs, max(max_runs or self.max_runs, min_runs or 0)
+        if self.looks and (low, high) == (self.min_runs, self.max_runs):
+            return tuple(self.looks)
+        return derived_looks(low, high)
+
+
+def derived_looks(low: int, high: int) -> tuple[int, ...]:
+    """min, the geometric middle(s), max: 3..8 gives 3, 5, 8; 3..12 gives 3, 5, 8, 12."""
+    if high <= low:
+        return (low,)
+    count = 3 if high / low <= 3 else 4
+    points = {round(low * (high / low) ** (i / (count - 1))) for i in range(count)}
+    return tuple(sorted(points | {low, high}))
+
+
 class StatsSettings(BaseModel):
     """The ``[stats]`` table: how claims are judged (global; papers cannot change these)."""
 
@@ -107,9 +160,25 @@ class StatsSettings(BaseModel):
     fail_on_not_reproduced: bool = Field(True, description="a claim not reproduced is an error "
                                          "(RUN003) that fails the review; false: a warning")
     curve: CurveSettings = Field(default_factory=CurveSettings)
+    sequential: SequentialSettings = Field(default_factory=SequentialSettings)
+    severity: dict[str, Severity] = Field(
+        default_factory=dict, description="re-level replication rule codes, e.g. "
+        "{ RUN006 = \"warning\" }")
     metric_kinds: dict[str, KindDefaults] = Field(
         default_factory=_default_metric_kinds,
         description="defaults per metric kind, chosen by a claim's metric_kind")
+
+    @field_validator("severity")
+    @classmethod
+    def _known_codes(cls, severity: dict[str, Severity]) -> dict[str, Severity]:
+        from reviewbot.replication.verdicts import RUN_RULES  # the codes live with the rules
+
+        codes = {rule.code for rule in RUN_RULES}
+        unknown = sorted(set(severity) - codes)
+        if unknown:
+            raise ValueError(f"unknown rule code {unknown[0]!r} (the replication codes: "
+                             f"{', '.join(sorted(codes))})")
+        return severity
 
     def params(self) -> StatsParams:
         from reviewbot.replication.stats import StatsParams
@@ -163,6 +232,9 @@ class PaperInfo(BaseModel):
     url: str = ""
     full_budget: dict[str, int | float | str | bool] = Field(default_factory=dict)
     defaults: PaperDefaults = Field(default_factory=PaperDefaults)
+    # an expensive paper may take fewer runs: the looks are re-derived from these
+    min_runs: int | None = Field(None, ge=2, le=100)
+    max_runs: int | None = Field(None, ge=2, le=100)
 
 
 class ClaimSpec(BaseModel):
@@ -183,6 +255,9 @@ class ClaimSpec(BaseModel):
     paper_sd_kind: Literal["sd", "sem"] = "sd"
     paper_n: int | None = Field(None, ge=1)
     source: str = ""
+    # whose number ``value`` is: the paper's, or a reference run's (e.g. the example's own)
+    value_from: Literal["paper", "reference run"] = "paper"
+    readme_metric: list[str] = Field(default_factory=list)  # names a README may use for it
     full_budget: dict[str, int | float | str | bool] | None = None
     notebook: str = ""  # the notebook that records the metric, when a folder has several
     points: Points | None = None  # curve
@@ -279,7 +354,8 @@ class Claim:
 
 
 _SHOWN_FIELDS = {
-    "scalar": ("kind", "metric", "metric_kind", "value", "paper_sd", "paper_n", "source"),
+    "scalar": ("kind", "metric", "metric_kind", "value", "paper_sd", "paper_n", "source",
+               "value_from"),
     "exact": ("kind", "metric", "value", "source"),
     "curve": ("kind", "metric", "digitization_error", "source"),
     "ranking": ("kind", "better", "worse", "margin", "paired", "source"),

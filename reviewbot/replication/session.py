@@ -17,7 +17,13 @@ from reviewbot.core.errors import UsageError
 from reviewbot.core.models import Review
 from reviewbot.replication.claims import PaperClaims, load_paper, papers_dir
 from reviewbot.replication.runs_io import StoredRuns, read_runs, write_runs
-from reviewbot.replication.verdicts import judged, plan_runs, replicate
+from reviewbot.replication.verdicts import (
+    judged,
+    plan_runs,
+    replicate,
+    review_plan,
+    stored_plan,
+)
 
 DEFAULT_PLOT_DIR = Path("reviewbot-plots")
 
@@ -69,7 +75,9 @@ def run_reviews(reviews: Sequence[Review], loaded: LoadedConfig, options: RunOpt
         for review, paper in zip(reviews, papers, strict=True):
             done.append(replicate(review, runner, plan, paper, loaded.config.stats, progress))
     if options.save_runs is not None:
-        write_runs(options.save_runs, {review.submission: review.runs for review in done})
+        plans = {review.submission: plan for review in done
+                 if (plan := review_plan(review)) is not None}
+        write_runs(options.save_runs, {review.submission: review.runs for review in done}, plans)
     folder = plot_folder(options.plot_dir, output)
     return [with_plot(review, paper, folder) for review, paper in zip(done, papers, strict=True)]
 
@@ -117,7 +125,8 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
     for entry in stored:
         paper = paper_claims(loaded, paper_name or entry.submission)
         review = judged(_empty_review(entry, loaded.config), entry.runs, paper,
-                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",))
+                        loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",),
+                        stored_plan(entry.plan))
         reviews.append(with_plot(review, paper, folder) if plot_dir is not None else review)
     return reviews
 

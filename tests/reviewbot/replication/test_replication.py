@@ -138,7 +138,7 @@ def test_a_notebook_that_reproduces_its_claim(tmp_path: Path, papers: Path) -> N
     assert verdict.observed == pytest.approx((0.9, 0.91, 0.92))
     assert verdict.explanation.startswith("score averaged 0.91 over 3 runs (90% CI 0.8931 to "
                                           "0.9269) and needs to be above 0.85 (the paper's 0.9 - "
-                                          "0.05): reproduced (p = 0.00")
+                                          "the tolerance 0.05): reproduced (p = 0.00")
     assert review.passed
 
 
@@ -198,7 +198,14 @@ def test_a_missing_metric_names_what_was_recorded(tmp_path: Path, papers: Path) 
     assert verdict.tags == ("metric_missing",)
     assert verdict.explanation == ("not checked: no run recorded accuracy (recorded: epochs_run,"
                                    " loss, score).")
-    assert [f.code for f in review.findings if f.code.startswith("RUN")] == ["RUN005"]
+    codes = [(f.code, f.severity) for f in review.findings if f.code.startswith("RUN")]
+    assert codes == [("RUN005", Severity.WARNING), ("RUN006", Severity.ERROR)]
+    none_checked = review.findings[-1]
+    assert none_checked.message == ("none of the 1 registered claims could be checked, so nothing "
+                                    "was reproduced (score: no run recorded accuracy (recorded: "
+                                    "epochs_run, loss, score).)")
+    assert not review.passed  # a replication that checked nothing is not a pass
+    assert review.results[-1].stats["summary"].startswith("0 of 1 claims checked; 1 run;")
 
 
 def test_without_a_claims_file_the_runs_are_recorded_and_said(tmp_path: Path,

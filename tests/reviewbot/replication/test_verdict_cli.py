@@ -66,7 +66,7 @@ def test_a_tighter_tolerance_changes_the_verdict_and_the_exit_code(tmp_path: Pat
                      maintainers(tmp_path, "abs = 0.001"))
     assert result.returncode == 1
     assert "score averaged 0.885 over 3 runs (90% CI 0.8766 to 0.8934) and needs to be above " \
-           "0.899 (the paper's 0.9 - 0.001): not reproduced" in result.stdout
+           "0.899 (the paper's 0.9 - the tolerance 0.001): not reproduced" in result.stdout
     assert "RUN003" in result.stdout
 
 
@@ -85,8 +85,8 @@ def test_a_json_report_of_check_run_can_be_rejudged(tmp_path: Path) -> None:
     again = verdict(report, "--config", config, "--format", "markdown", "--plot-dir",
                     tmp_path / "plots")
     assert again.returncode == 0, again.stderr
-    assert "| score | ✅ reproduced | 0.9 ±0.05 (higher) | 0.885 (CI 0.8766 to 0.8934) | 3 |" in \
-        again.stdout
+    assert ("| score | ✅ reproduced | 0.9 ±0.05 tolerance (higher) | 0.885 (CI 0.8766 to "
+            "0.8934) | 3 |") in again.stdout
     assert (tmp_path / "plots" / f"{NAME}-claims.png").stat().st_size > 1000
 
 
