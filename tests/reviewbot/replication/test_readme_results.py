@@ -1,0 +1,85 @@
+"""The README's reported numbers against what the runs measured (RUN007), and RUN006."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewbot.core.models import ResultRow, Review, RunResult, Severity, freeze
+from reviewbot.replication.claims import StatsSettings, load_paper
+from reviewbot.replication.readme_results import metric_name
+from reviewbot.replication.verdicts import judged
+from tests.conftest import write_tree
+
+NAME = "Readme2020"
+CLAIMS = ("[claims.acc]\nmetric = \"test_accuracy\"\nvalue = 91.0\ntolerance = { abs = 1.0 }\n"
+          "readme_metric = [\"top-1\"]\n")
+
+
+def review(rows: tuple[ResultRow, ...] = ()) -> Review:
+    return Review(NAME, "/nowhere", (), (), Severity.ERROR, "test", readme_results=rows)
+
+
+def runs(*values: float) -> tuple[RunResult, ...]:
+    return tuple(RunResult("nb.ipynb", seed, True, 1.0, scalars=freeze({"test_accuracy": v}))
+                 for seed, v in enumerate(values))
+
+
+def row(metric: str, reproduced: float | None, line: int = 12) -> ResultRow:
+    return ResultRow(metric, "CIFAR-10", 91.0, reproduced, "%", "README.md", line)
+
+
+@pytest.fixture
+def paper(tmp_path: Path):
+    folder = write_tree(tmp_path / "papers", {f"{NAME}.toml": CLAIMS})
+    return load_paper(NAME, folder, StatsSettings())
+
+
+def test_names_match_whatever_the_spelling() -> None:
+    assert metric_name("Test_Accuracy (%)") == metric_name("test-accuracy") == "test accuracy"
+
+
+def test_a_readme_number_the_runs_do_not_produce_is_a_warning_at_its_line(paper) -> None:
+    rows = (row("Test accuracy", 93.5), row("top-1", 90.6, line=20), row("loss", 0.1, line=30))
+    done = judged(review(rows), runs(90.5, 90.7, 90.6), paper, StatsSettings())
+    [finding] = [f for f in done.findings if f.code == "RUN007"]
+    assert (finding.severity, finding.path, finding.line) == (Severity.WARNING, "README.md", 12)
+    assert finding.message == ("the README reports Test accuracy (CIFAR-10) = 93.5 %, but the "
+                               "runs averaged 90.6 % over 3 runs: 2.9 apart, more than claim "
+                               "acc's tolerance 1")
+
+
+def test_a_row_without_a_reproduced_number_or_within_tolerance_is_quiet(paper) -> None:
+    rows = (row("test_accuracy", None), row("top-1", 91.4))
+    done = judged(review(rows), runs(90.5, 90.7, 90.6), paper, StatsSettings())
+    assert not [f for f in done.findings if f.code == "RUN007"]
+
+
+def test_nothing_checked_fails_and_the_maintainers_can_relevel_it(paper) -> None:
+    failed = tuple(RunResult("nb.ipynb", s, False, 1.0, error="KeyError: 'x'", error_cell=4)
+                   for s in range(3))
+    done = judged(review(), failed, paper, StatsSettings())
+    [none] = [f for f in done.findings if f.code == "RUN006"]
+    assert none.severity is Severity.ERROR and not done.passed
+    assert none.message.startswith("none of the 1 registered claims could be checked")
+    relaxed = StatsSettings.model_validate({"severity": {"RUN006": "warning",
+                                                         "RUN001": "warning"}})
+    done = judged(review(), failed, paper, relaxed)
+    assert [f.severity for f in done.findings if f.code == "RUN006"] == [Severity.WARNING]
+    assert done.passed
+
+
+def test_an_unknown_code_in_stats_severity_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown rule code 'RUN999'"):
+        StatsSettings.model_validate({"severity": {"RUN999": "warning"}})
+
+
+def test_some_checked_says_k_of_n_first(tmp_path: Path) -> None:
+    claims = CLAIMS + "[claims.other]\nmetric = \"missing\"\nvalue = 1.0\n"
+    folder = write_tree(tmp_path / "papers", {f"{NAME}.toml": claims})
+    paper = load_paper(NAME, folder, StatsSettings())
+    done = judged(review(), runs(90.5, 90.7, 90.6), paper, StatsSettings())
+    summary = done.results[-1].stats["summary"]
+    assert summary.startswith("1 of 2 claims checked; 3 runs; 2 claims: ")
+    assert not [f for f in done.findings if f.code == "RUN006"]

@@ -1,0 +1,117 @@
+"""Adaptive seeds: boundaries, looks, futility and the stop reasons a review shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.core.models import RunResult, Verdict, freeze
+from reviewbot.replication.boundaries import conditional_power, nominal_levels, spent
+from reviewbot.replication.claims import (
+    ClaimSpec,
+    PaperInfo,
+    SequentialSettings,
+    StatsSettings,
+    resolve_claim,
+)
+from reviewbot.replication.looks import LookPlan, first_runs
+from reviewbot.replication.sequential import sequential_verdicts, take_looks
+
+SETTINGS = StatsSettings()
+PLAN = LookPlan((3, 5, 8, 12))
+
+
+def claim(**fields: object):
+    spec = ClaimSpec.model_validate({"id": "score", "metric": "score", "value": 0.9,
+                                     "tolerance": {"abs": 0.05}, **fields})
+    return resolve_claim(spec, PaperInfo(), SETTINGS)
+
+
+def runs(*values: float, notebook: str = "nb.ipynb") -> tuple[RunResult, ...]:
+    return tuple(RunResult(notebook, seed, True, 10.0, scalars=freeze({"score": value}))
+                 for seed, value in enumerate(values))
+
+
+def test_one_look_spends_alpha_and_pocock_levels_are_flat() -> None:
+    assert nominal_levels(0.05, (5,), "pocock") == (0.05,)
+    levels = nominal_levels(0.05, (3, 5, 8, 12), "pocock")
+    assert levels == pytest.approx((0.01787, 0.01539, 0.01929, 0.02293), abs=2e-5)
+    early = nominal_levels(0.05, (3, 5, 8, 12), "obrien-fleming")
+    assert early[0] < 0.001 < early[-1] < 0.05  # strict early, close to alpha at the end
+    assert spent(0.05, 1.0, "pocock") == pytest.approx(0.05)
+    assert spent(0.05, 1.0, "obrien-fleming") == pytest.approx(0.05)
+
+
+def test_conditional_power_follows_the_trend() -> None:
+    final = 0.02
+    assert conditional_power(0.001, 0.25, final) > 0.9  # far on the good side
+    assert conditional_power(0.5, 0.25, final) < 0.2  # no trend at all
+    assert conditional_power(0.001, 1.0, final) == 0.0  # nothing left to gain at the end
+
+
+def test_a_clear_claim_stops_at_the_first_look() -> None:
+    [verdict] = sequential_verdicts([claim()], runs(0.95, 0.951, 0.949, 0.95, 0.95), SETTINGS,
+                                    PLAN)
+    assert verdict.verdict is Verdict.REPRODUCED
+    assert (verdict.looks, verdict.runs_used, verdict.stopped) == ((3,), 3, "decided")
+    assert verdict.n == 3  # the fourth and fifth runs belong to no look the claim needed
+    assert verdict.p_raw == pytest.approx(verdict.p_adjusted)  # one claim: nothing to adjust
+    assert verdict.p_raw < verdict.level == pytest.approx(0.01787, abs=2e-5)
+    assert "(looks at 3 runs of the planned 3, 5, 8, 12: decided)" in verdict.explanation
+    assert "against this look's level 0.0179" in verdict.explanation
+
+
+def test_a_borderline_claim_asks_for_the_next_look_then_decides() -> None:
+    values = (0.89, 0.93, 0.87, 0.9, 0.91)
+    first = take_looks([claim()], runs(*values[:3]), SETTINGS.params(), PLAN)
+    assert first.next_runs == 5 and not first.states[0].stopped
+    [verdict] = sequential_verdicts([claim()], runs(*values[:5]), SETTINGS, PLAN)
+    assert verdict.verdict is Verdict.REPRODUCED
+    assert verdict.looks == (3, 5) and verdict.runs_used == 5
+
+
+def test_a_claim_on_the_band_edge_stops_as_futile() -> None:
+    values = (0.86, 0.84, 0.85, 0.851, 0.849)  # the mean sits on the edge 0.85
+    looks = take_looks([claim()], runs(*values[:3]), SETTINGS.params(), PLAN)
+    assert looks.next_runs is None  # nothing to gain from more runs
+    [verdict] = sequential_verdicts([claim()], runs(*values[:3]), SETTINGS, PLAN)
+    assert (verdict.verdict, verdict.stopped) == (Verdict.INCONCLUSIVE, "futile")
+    assert "more runs would not decide it" in verdict.explanation
+
+
+def test_runs_that_end_before_the_plan_stop_on_the_budget() -> None:
+    [verdict] = sequential_verdicts([claim()], runs(0.87, 0.92, 0.85), SETTINGS, PLAN)
+    assert (verdict.verdict, verdict.stopped) == (Verdict.INCONCLUSIVE, "budget")
+    assert "the GPU-time budget allowed no further look" in verdict.explanation
+
+
+def test_the_last_look_ends_it() -> None:
+    values = (0.87, 0.92, 0.85, 0.86, 0.83, 0.87, 0.86, 0.84, 0.85, 0.86, 0.84, 0.87)
+    plan = LookPlan((3, 5, 8, 12), futility_power=0.0)  # never futile: run to the end
+    [verdict] = sequential_verdicts([claim()], runs(*values), SETTINGS, plan)
+    assert verdict.stopped == "max_runs" and verdict.looks == (3, 5, 8, 12)
+
+
+def test_a_decided_claim_keeps_its_verdict_while_others_continue() -> None:
+    both = tuple(RunResult("nb.ipynb", seed, True, 1.0, scalars=freeze({"score": a, "b": b}))
+                 for seed, (a, b) in enumerate([(0.95, 0.87), (0.951, 0.92), (0.949, 0.85),
+                                                (0.7, 0.9), (0.7, 0.89)]))
+    claims = [claim(), claim(id="b", metric="b")]
+    verdicts = sequential_verdicts(claims, both, SETTINGS, PLAN)
+    assert verdicts[0].verdict is Verdict.REPRODUCED and verdicts[0].looks == (3,)
+    assert verdicts[0].mean == pytest.approx(0.95)  # runs 4 and 5 never reach it
+    assert verdicts[1].looks == (3, 5)
+    assert "holm_adjusted" in verdicts[1].tags and "sequential" in verdicts[1].tags
+
+
+def test_first_runs_takes_each_notebook_in_run_order() -> None:
+    mixed = runs(1, 2, 3) + runs(4, 5, 6, notebook="other.ipynb") + runs(7, 8)
+    kept = first_runs(mixed, 3)
+    assert [run.scalars["score"] for run in kept] == [1, 2, 3, 4, 5, 6]
+
+
+def test_looks_are_derived_and_validated() -> None:
+    assert SequentialSettings().planned_looks() == (3, 5, 8, 12)
+    assert SequentialSettings().planned_looks(3, 8) == (3, 5, 8)  # a paper's own run counts
+    assert SequentialSettings(looks=[3, 4, 12]).planned_looks() == (3, 4, 12)
+    with pytest.raises(ValueError, match="looks must increase strictly from min_runs"):
+        SequentialSettings(looks=[3, 8, 5, 12])
