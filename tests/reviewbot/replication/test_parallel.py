@@ -84,3 +84,18 @@ def test_on_cpu_runs_go_side_by_side_up_to_the_concurrency() -> None:
     single = SlowRunner()
     run_all(requests(3), single, concurrency=1, gpus=())
     assert single.overlap == 1
+
+
+def test_progress_names_every_run_with_its_seed_and_gpu() -> None:
+    import io
+
+    from reviewbot.replication.progress import run_progress
+
+    stream = io.StringIO()
+    with run_progress(quiet=False, stream=stream) as progress:
+        run_all(requests(4), SlowRunner(expected=2), concurrency=2, progress=progress,
+                gpus=("0", "1"))
+    lines = sorted(line for line in stream.getvalue().splitlines() if line.startswith("running"))
+    assert len(lines) == 4
+    assert all(line.startswith("running nb.ipynb (seed ") for line in lines)
+    assert {line.rsplit(", ", 1)[1] for line in lines} == {"GPU 0)", "GPU 1)"}
