@@ -83,3 +83,24 @@ def test_some_checked_says_k_of_n_first(tmp_path: Path) -> None:
     summary = done.results[-1].stats["summary"]
     assert summary.startswith("1 of 2 claims checked; 3 runs; 2 claims: ")
     assert not [f for f in done.findings if f.code == "RUN006"]
+
+
+def test_the_bundled_claims_say_whose_number_and_at_most_worse() -> None:
+    from reviewbot.replication.claims import REPO_PAPERS_DIR
+    from reviewbot.report.claims_table import paper_cell
+
+    paper = load_paper("KingmaBa2014", REPO_PAPERS_DIR, StatsSettings())
+    costs = [(0.1882, 0.1803, 0.3123), (0.1851, 0.1842, 0.3301), (0.1832, 0.1795, 0.3150)]
+    stored = tuple(RunResult("KingmaBa2014.ipynb", seed, True, 50.0, scalars=freeze({
+        "final_train_cost_adam": adam, "final_train_cost_sgd_nesterov": sgd,
+        "final_train_cost_adagrad": adagrad})) for seed, (adam, sgd, adagrad) in enumerate(costs))
+    done = judged(review(), stored, paper, StatsSettings())
+    by_id = {v.claim: v for v in done.verdicts}
+    final = by_id["adam-final-cost"]
+    assert "(the reference run's 0.185 + the tolerance 0.00925)" in final.explanation
+    assert paper_cell(final) == "reference run 0.185 ±0.00925 tolerance (lower)"
+    similar = by_id["adam-similar-to-sgd-nesterov"]
+    assert paper_cell(similar) == ("final_train_cost_adam at most 0.02 worse than "
+                                   "final_train_cost_sgd_nesterov (lower is better)")
+    assert "(final_train_cost_adam at most 0.02 worse than final_train_cost_sgd_nesterov)" in \
+        similar.explanation

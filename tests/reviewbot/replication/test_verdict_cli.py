@@ -113,3 +113,28 @@ def test_failed_runs_and_a_wrong_file_are_said_clearly(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text("{}")
     assert "not a runs file" in verdict(other).stderr
+
+
+def test_json_gives_raw_and_holm_adjusted_p_and_the_looks(tmp_path: Path) -> None:
+    result = verdict(runs_file(tmp_path, RUNS), "--config", maintainers(tmp_path, "abs = 0.05"),
+                     "--format", "json")
+    verdicts = json.loads(result.stdout)["reviews"][0]["verdicts"]
+    raw = sorted(v["p_raw"] for v in verdicts)
+    adjusted = sorted(v["p_adjusted"] for v in verdicts)
+    assert adjusted[0] == pytest.approx(2 * raw[0])  # Holm: the smallest times m = 2
+    assert adjusted[1] == pytest.approx(max(raw[1], 2 * raw[0]))
+    assert all(v["p_value"] == v["p_adjusted"] for v in verdicts)
+    assert [(v["looks"], v["runs_used"], v["stopped"]) for v in verdicts] == [
+        ([3], 3, "decided"), ([3], 3, "decided")]  # a file without a plan: one fixed look
+
+
+def test_a_stored_plan_is_rejudged_look_by_look(tmp_path: Path) -> None:
+    scores = [0.89, 0.93, 0.87, 0.9, 0.91]
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"schema": "reviewbot.runs/1", "submissions": [{
+        "submission": NAME, "runs": [run(s, v) for s, v in enumerate(scores)],
+        "plan": {"looks": [3, 5, 8, 12], "spending": "pocock", "futility_power": 0.2}}]}))
+    result = verdict(path, "--config", maintainers(tmp_path, "abs = 0.05"), "--format", "json")
+    score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
+    assert (score["verdict"], score["looks"], score["runs_used"]) == ("reproduced", [3, 5], 5)
+    assert score["p_raw"] < score["level"] < 0.05  # the look's level, stricter than alpha
