@@ -238,11 +238,12 @@ def ranking_test(better: Sequence[float], worse: Sequence[float], direction: str
     """'A beats B by ``margin``': paired t on per-seed differences, else Welch."""
     sign = -1.0 if direction == LOWER else 1.0  # lower is better: B - A must exceed the margin
     a, b = sign * np.asarray(better, float), sign * np.asarray(worse, float)
+    ordering = margin >= 0  # a negative margin claims "at most |m| worse", no ordering
     if paired and a.size == b.size:
         result = _paired_ranking(a - b, margin, params)
-        return _with_ordering_probability(result, _paired_share(a - b))
+        return _with_ordering_probability(result, _paired_share(a - b), ordering)
     result = _welch_ranking(a, b, margin, params)
-    return _with_ordering_probability(result, _unpaired_share(a, b))
+    return _with_ordering_probability(result, _unpaired_share(a, b), ordering)
 
 
 def _paired_ranking(d: np.ndarray, margin: float, params: StatsParams) -> TestResult:
@@ -286,10 +287,11 @@ def _unpaired_share(a: np.ndarray, b: np.ndarray) -> float:
     return float(u) / (a.size * b.size)
 
 
-def _with_ordering_probability(result: TestResult, probability: float) -> TestResult:
-    """P(A beats B); below Bouthillier's gamma = 0.75 the ordering is weak."""
+def _with_ordering_probability(result: TestResult, probability: float,
+                               ordering: bool = True) -> TestResult:
+    """P(A beats B); below Bouthillier's gamma = 0.75 an ordering claim is weak."""
     result = replace(result, extra={**result.extra, "p_a_beats_b": probability})
-    return result.tagged("weak_ordering") if probability < 0.75 else result
+    return result.tagged("weak_ordering") if ordering and probability < 0.75 else result
 
 
 # ---- curve claims -------------------------------------------------------------------------

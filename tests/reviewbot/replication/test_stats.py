@@ -117,6 +117,9 @@ def test_paired_weak_ordering_counts_the_seeds_a_won() -> None:
     three_of_three = ranking_test([1.0, 1.1, 1.2], [0.9, 1.05, 1.15], "higher", 0.0, True, PARAMS)
     assert three_of_three.extra["p_a_beats_b"] == 1.0  # unpaired U/(n m) would give 0.67
     assert "weak_ordering" not in three_of_three.tags
+    similar = ranking_test(a, b, "higher", -2.0, True, PARAMS)  # "A at most 2 worse than B"
+    assert similar.extra["p_a_beats_b"] == pytest.approx(2 / 3)
+    assert "weak_ordering" not in similar.tags  # it claims no ordering
 
 
 def test_example_e_unpaired_uses_welch() -> None:
