@@ -1,8 +1,8 @@
 """Claims + run results → one ``ClaimVerdict`` per claim, each with one sentence of why.
 
 What the runs measured is gathered here (which runs failed, which lack the metric, which
-were shortened); the numbers are judged by ``stats``; the p-values of the claims
-that reach a t-test are Holm-adjusted together, the submission being the family.
+were shortened); the numbers are judged by ``stats``; ``sequential`` turns the tests into
+decisions look by look (Holm across the submission's claims) and calls ``build_verdict``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reviewbot.core.models import ClaimVerdict, RunResult, Verdict
-from reviewbot.replication.claims import Claim, StatsSettings
+from reviewbot.replication.claims import Claim
 from reviewbot.replication.stats import (
     EQUAL,
     HIGHER,
@@ -22,7 +22,6 @@ from reviewbot.replication.stats import (
     StatsParams,
     TestResult,
     curve_test,
-    decide,
     exact_test,
     half_width,
     ranking_test,
@@ -41,16 +40,6 @@ class Gathered:
     runs: tuple[RunResult, ...]
     reason: str = ""  # one of NOT_CHECKED_TAGS, or "" when the claim can be tested
     detail: str = ""
-
-
-def judge(claims: Sequence[Claim], runs: Sequence[RunResult],
-          settings: StatsSettings) -> tuple[ClaimVerdict, ...]:
-    """Every claim's verdict over ``runs`` (all seeds of all notebooks of one submission)."""
-    params = settings.params()
-    tests = [claim_test(claim, runs, params) for claim in claims]
-    decisions = decide(tests, params)
-    return tuple(build_verdict(claim, test, decision, params)
-                 for claim, test, decision in zip(claims, tests, decisions, strict=True))
 
 
 def claim_test(claim: Claim, runs: Sequence[RunResult], params: StatsParams) -> TestResult:

@@ -115,3 +115,26 @@ def test_looks_are_derived_and_validated() -> None:
     assert SequentialSettings(looks=[3, 4, 12]).planned_looks() == (3, 4, 12)
     with pytest.raises(ValueError, match="looks must increase strictly from min_runs"):
         SequentialSettings(looks=[3, 8, 5, 12])
+
+
+def test_the_budget_stops_a_look_that_would_not_fit() -> None:
+    from reviewbot.replication.verdicts import within_budget
+
+    done = runs(0.9, 0.9, 0.9)  # 3 runs of 10 s
+    assert within_budget(done, 2, 0.0)  # no budget set
+    assert within_budget(done, 2, 50.0)  # 30 s spent + 2 x 10 s
+    assert not within_budget(done, 2, 49.0)
+
+
+def test_a_paper_may_bring_its_own_run_counts(tmp_path) -> None:
+    from reviewbot.replication.claims import load_paper
+    from reviewbot.replication.verdicts import RunPlan, look_plan
+    from tests.conftest import write_tree
+
+    folder = write_tree(tmp_path, {"P.toml": "[paper]\nmin_runs = 2\nmax_runs = 6\n"
+                                   "[claims.a]\nmetric = \"a\"\nvalue = 1.0\n"})
+    paper = load_paper("P", folder, SETTINGS)
+    assert look_plan(RunPlan((0,) * 12, {}, adaptive=True), paper, SETTINGS).looks == (2, 3, 6)
+    assert look_plan(RunPlan((0, 1, 2), {}), paper, SETTINGS).looks == (3,)  # --runs 3: fixed
+    off = StatsSettings(sequential=SequentialSettings(enabled=False))
+    assert look_plan(RunPlan((0,) * 12, {}, adaptive=True, fixed_runs=4), paper, off).looks == (4,)
