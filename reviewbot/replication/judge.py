@@ -271,6 +271,8 @@ def _outcome(decision: Decision, tags: Sequence[str]) -> str:
         return (f"{word} (p = {decision.p_raw:.3g} against this look's level "
                 f"{decision.level:.3g}{holm})")
     adjusted = ", Holm-adjusted" if "holm_adjusted" in tags else ""
+    if adjusted and decision.p_raw is not None:
+        adjusted += f" from {decision.p_raw:.3g}"  # raw and adjusted, in every format
     return f"{word} (p = {decision.p_value:.3g}{adjusted})"
 
 

@@ -138,3 +138,11 @@ def test_a_stored_plan_is_rejudged_look_by_look(tmp_path: Path) -> None:
     score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
     assert (score["verdict"], score["looks"], score["runs_used"]) == ("reproduced", [3, 5], 5)
     assert score["p_raw"] < score["level"] < 0.05  # the look's level, stricter than alpha
+
+
+def test_the_sentence_gives_the_adjusted_and_the_raw_p(tmp_path: Path) -> None:
+    result = verdict(runs_file(tmp_path, RUNS), "--config", maintainers(tmp_path, "abs = 0.05"),
+                     "--format", "json")
+    score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
+    assert (f"reproduced (p = {score['p_adjusted']:.3g}, Holm-adjusted from "
+            f"{score['p_raw']:.3g})") in score["explanation"]
