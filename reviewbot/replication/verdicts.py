@@ -145,9 +145,9 @@ def run_looks(root: Path, plan: RunPlan, runner: Runner, paper: PaperClaims,
                         plan.seeds[have:target])
         have = target
         wanted = take_looks(paper.claims, runs, settings.params(), looks).next_runs
-        if wanted is None or not within_budget(runs, wanted - have,
-                                               settings.sequential.gpu_budget_s):
-            break
+        if wanted is None or wanted <= have or wanted > len(plan.seeds) or not within_budget(
+                runs, wanted - have, settings.sequential.gpu_budget_s):
+            break  # decided, futile, out of seeds, or over the budget
         target = wanted
     return runs
 
