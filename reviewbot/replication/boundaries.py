@@ -1,4 +1,8 @@
-"""Group-sequential boundaries: how strict each look at the runs must be (stats-protocol §2.4b).
+"""Alpha-spending boundaries: how strict each look at the runs must be (stats-protocol §2.4b).
+
+These are the ``spending = "pocock" | "obrien-fleming"`` choices; the default plan's levels are
+simulated for the t-test instead (``simulated``), since these normal-theory ones are
+conservative at 3 or 4 runs. Futility stops are not counted here (non-binding).
 
 A claim is looked at after n₁ < n₂ < … < n_K runs. Every look may stop it, so each look is
 tested at a *nominal* level smaller than alpha, chosen so that the chance of ever crossing a
@@ -14,8 +18,7 @@ P(Z₁ < c₁, …, Z_{k-1} < c_{k-1}, Z_k ≥ c_k) = alpha(t_k) - alpha(t_{k-1}
 for the canonical joint distribution Corr(Z_i, Z_j) = √(t_i / t_j), computed by numerical
 integration (deterministic: the same levels on every machine).
 A look's nominal level 1 - Φ(c_k) is then applied to the exact t-test p-value of that look,
-the usual way of carrying z-boundaries over to t-tests; bench/adaptive_seeds.py checks by
-simulation that the realised error rates stay at or below alpha.
+the usual way of carrying z-boundaries over to t-tests.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Literal
 import numpy as np
 from scipy import integrate, optimize, stats
 
-Spending = Literal["pocock", "obrien-fleming"]  # also in looks.py (no scipy there)
+Spending = Literal["pocock", "obrien-fleming"]
 GRID_POINTS = 1201  # grid of the numerical integration: deterministic, accurate to ~1e-7
 GRID_SDS = 10.0  # the score is integrated from -10 (far below any boundary)
 P_FLOOR = 1e-12
@@ -90,22 +93,3 @@ def _surviving_density(bounds: Sequence[float], fractions: Sequence[float]
         density = integrate.trapezoid(kernel * density[None, :], grid, axis=1)
         grid = new
     return grid, density
-
-
-def conditional_power(p_value: float, fraction: float, final_level: float) -> float:
-    """Chance that the last look crosses its boundary if the trend seen so far continues.
-
-    The p-value is turned into a z-score and the drift estimated from it (the B-value
-    method, Jennison & Turnbull §10.6); at the last look there is nothing left to gain.
-    """
-    return float(conditional_power_array(np.asarray([p_value]), fraction, final_level)[0])
-
-
-def conditional_power_array(p_values: np.ndarray, fraction: float,
-                            final_level: float) -> np.ndarray:
-    """``conditional_power`` for many p-values at once (the benchmark simulates thousands)."""
-    if fraction >= 1.0:
-        return np.zeros_like(np.asarray(p_values, float))
-    z = stats.norm.isf(np.clip(np.asarray(p_values, float), P_FLOOR, 1 - P_FLOOR))
-    final = float(stats.norm.isf(final_level))
-    return stats.norm.sf((final - z / math.sqrt(fraction)) / math.sqrt(1 - fraction))

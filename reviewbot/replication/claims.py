@@ -93,12 +93,15 @@ class SequentialSettings(BaseModel):
     min_runs: int = Field(3, ge=2, le=100, description="runs per notebook before the first look")
     max_runs: int = Field(12, ge=2, le=100, description="runs per notebook at the last look")
     looks: list[int] = Field(default_factory=list, description="run counts of the looks, from "
-                             "min_runs to max_runs; empty: min_runs, about the geometric "
-                             "middle, max_runs")
-    spending: Literal["pocock", "obrien-fleming"] = Field(
-        "pocock", description="alpha-spending function of the boundaries (Lan-DeMets type)")
-    futility_power: float = Field(0.2, ge=0, lt=1, description="stop adding runs to a claim "
-                                  "whose conditional power in both directions is below this")
+                             "min_runs to max_runs; empty: after every run from min_runs on")
+    spending: Literal["simulated", "pocock", "obrien-fleming"] = Field(
+        "simulated", description="how each look's level is found: by simulation under the null "
+                                 "(exact for the t-test), or a Lan-DeMets spending function")
+    level_ratio: float = Field(2.0, ge=1, le=100, description="simulated: the last look's level "
+                               "over the first's (geometric in between); 1 = the same at each")
+    futility_z: list[float] = Field(default_factory=lambda: [0.15, 2.15], min_length=2,
+                                    max_length=2, description="an open claim whose |z| is below "
+                                    "this line (first look, last look) stops as futile")
     gpu_budget_s: float = Field(0.0, ge=0, description="run-seconds per submission (all runs "
                                 "together); no look is started that would exceed it; 0 = none")
 
@@ -110,6 +113,8 @@ class SequentialSettings(BaseModel):
         if looks and (looks != sorted(set(looks)) or looks[0] != self.min_runs
                       or looks[-1] != self.max_runs):
             raise ValueError("looks must increase strictly from min_runs to max_runs")
+        if min(self.futility_z) < 0:
+            raise ValueError("futility_z must not be negative ([0, 0]: never stop as futile)")
         return self
 
     def planned_looks(self, min_runs: int | None = None,
@@ -122,12 +127,9 @@ class SequentialSettings(BaseModel):
 
 
 def derived_looks(low: int, high: int) -> tuple[int, ...]:
-    """min, the geometric middle(s), max: 3..8 gives 3, 5, 8; 3..12 gives 3, 5, 8, 12."""
-    if high <= low:
-        return (low,)
-    count = 3 if high / low <= 3 else 4
-    points = {round(low * (high / low) ** (i / (count - 1))) for i in range(count)}
-    return tuple(sorted(points | {low, high}))
+    """A look after every run from min to max: each extra look lets a claim stop a run sooner,
+    and the simulated levels keep the plan's error rates at alpha however many looks it has."""
+    return tuple(range(low, max(high, low) + 1))
 
 
 class StatsSettings(BaseModel):

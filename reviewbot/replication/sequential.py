@@ -2,9 +2,10 @@
 
 The plan is pre-declared (``[stats.sequential]``, or the paper's own ``min_runs``/``max_runs``):
 after n₁ runs per notebook every claim is judged, at the nominal level its look allows
-(``boundaries``); a claim that crosses a boundary is decided and keeps that verdict; one whose
-conditional power has fallen below ``futility_power`` in both directions stops as inconclusive
-("more runs would not decide it"). Runs are added, up to the next look, only while some claim
+(``simulated``, or a spending function in ``boundaries``); a claim that crosses a boundary is
+decided and keeps that verdict; one still so close to its band edge that neither boundary is
+within reach (|z| below the plan's futility line) stops as inconclusive ("more runs would not
+decide it"). Runs are added, up to the next look, only while some claim
 is still open. The same function re-judges a stored sequence (``reviewbot verdict``): each
 look only ever sees the first n_k runs of each notebook, so the verdicts are the run's.
 
@@ -19,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from reviewbot.core.models import ClaimVerdict, RunResult, Verdict
-from reviewbot.replication.boundaries import conditional_power, nominal_levels
+from reviewbot.replication.boundaries import nominal_levels
 from reviewbot.replication.claims import Claim, StatsSettings
 from reviewbot.replication.judge import build_verdict, claim_test
 from reviewbot.replication.looks import LookPlan, first_runs, runs_per_notebook
+from reviewbot.replication.simulated import abs_z, simulated_levels
 from reviewbot.replication.stats import Decision, StatsParams, TestResult
 
 DECIDED, FUTILE, MAX_RUNS, BUDGET, NOT_CHECKED = (
@@ -62,7 +66,7 @@ def take_looks(claims: Sequence[Claim], runs: Sequence[RunResult], params: Stats
         tests = {i: claim_test(claims[i], subset, params) for i in open_}
         decisions = decide_look(tests, states, k, plan, params)
         for i in open_:
-            states[i] = _advance(states[i], tests[i], decisions[i], k, n, plan, params)
+            states[i] = _advance(states[i], tests[i], decisions[i], k, n, plan)
     final = [state or _never_run() for state in states]
     still_open = any(not state.stopped for state in final)
     later = [n for n in plan.looks if n > (reachable[-1] if reachable else 0)]
@@ -76,7 +80,7 @@ def _never_run() -> ClaimState:
 
 
 def _advance(state: ClaimState | None, test: TestResult, decision: Decision, k: int, n: int,
-             plan: LookPlan, params: StatsParams) -> ClaimState:
+             plan: LookPlan) -> ClaimState:
     looks = (*(state.looks if state else ()), n)
     if test.decided is not None:
         reason = NOT_CHECKED if decision.verdict is Verdict.NOT_CHECKED else DECIDED
@@ -85,20 +89,25 @@ def _advance(state: ClaimState | None, test: TestResult, decision: Decision, k: 
         return ClaimState(test, decision, looks, DECIDED)
     if k == len(plan.looks) - 1:
         return ClaimState(test, decision, looks, MAX_RUNS)
-    if _futile(test, n, plan, params):
+    if _futile(test, n, plan):
         return ClaimState(test, decision, looks, FUTILE)
     return ClaimState(test, decision, looks)
 
 
-def _futile(test: TestResult, n: int, plan: LookPlan, params: StatsParams) -> bool:
-    """Neither direction can reasonably still be reached by the last look (non-binding)."""
+def _futile(test: TestResult, n: int, plan: LookPlan) -> bool:
+    """Neither direction is within reach: |z| under the line (binding for simulated levels)."""
     if test.p_repro is None or test.p_fail is None:
         return False
-    fraction = n / plan.looks[-1]
-    final = nominal_levels(params.alpha, plan.looks, plan.spending)[-1]
-    hope = max(conditional_power(test.p_repro, fraction, final),
-               conditional_power(test.p_fail, fraction, final))
-    return hope < plan.futility_power
+    bound = plan.futility_bounds()[plan.looks.index(n)]
+    return float(abs_z(np.asarray([test.p_repro]))[0]) < bound
+
+
+def look_levels(alpha: float, plan: LookPlan) -> tuple[float, ...]:
+    """Each look's one-sided level for ``alpha``: simulated (the default) or spent."""
+    if plan.spending == "simulated" and len(plan.looks) > 1:
+        return simulated_levels(alpha, plan.looks, plan.level_ratio, plan.futility_bounds())
+    return nominal_levels(alpha, plan.looks, "pocock" if plan.spending == "simulated"
+                          else plan.spending)
 
 
 def decide_look(tests: dict[int, TestResult], states: Sequence[ClaimState | None], k: int,
@@ -141,7 +150,7 @@ def _step_down(p_values: dict[int, float | None], size: int, method: str, k: int
         share = max(size - rank, 1) if holm else 1
         p = float(p_values[i] or 1.0)
         running = max(running, min(1.0, share * p)) if holm else p
-        level = nominal_levels(alpha / share, plan.looks, plan.spending)[k]
+        level = look_levels(alpha / share, plan)[k]
         stopped = stopped or p >= level
         steps[i] = _Step(not stopped, running, level)
     return steps

@@ -27,7 +27,7 @@ from reviewbot.core.models import (
     freeze,
 )
 from reviewbot.replication.claims import PaperClaims, StatsSettings
-from reviewbot.replication.looks import LookPlan, plan_for
+from reviewbot.replication.looks import FUTILITY_Z, LookPlan, plan_for
 from reviewbot.replication.parallel import run_all
 from reviewbot.runners.base import ProgressCallback, Runner, RunRequest
 
@@ -191,7 +191,7 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
 def plan_dict(plan: LookPlan) -> dict[str, object]:
     """The plan as JSON: in the report's replication stats and in a runs file."""
     return {"looks": list(plan.looks), "spending": plan.spending,
-            "futility_power": plan.futility_power}
+            "level_ratio": plan.level_ratio, "futility_z": list(plan.futility_z)}
 
 
 def stored_plan(data: Mapping[str, object] | None) -> LookPlan | None:
@@ -200,9 +200,15 @@ def stored_plan(data: Mapping[str, object] | None) -> LookPlan | None:
     if not isinstance(looks, list) or not looks or not all(isinstance(n, int) for n in looks):
         return None
     spending = (data or {}).get("spending")
-    futility = (data or {}).get("futility_power")
-    return LookPlan(tuple(looks), spending if spending in ("pocock", "obrien-fleming")
-                    else "pocock", float(futility) if isinstance(futility, (int, float)) else 0.2)
+    ratio = (data or {}).get("level_ratio")
+    futility = (data or {}).get("futility_z")
+    if not (isinstance(futility, list) and len(futility) == 2
+            and all(isinstance(z, (int, float)) and z >= 0 for z in futility)):
+        futility = list(FUTILITY_Z)
+    return LookPlan(tuple(looks), spending if spending in ("simulated", "pocock",
+                                                           "obrien-fleming") else "simulated",
+                    float(ratio) if isinstance(ratio, (int, float)) and ratio >= 1 else 2.0,
+                    (float(futility[0]), float(futility[1])))
 
 
 def review_plan(review: Review) -> dict[str, object] | None:
