@@ -189,10 +189,16 @@ _WHY = {DECIDED: "decided", FUTILE: "stopped: more runs would not decide it",
 
 
 def _with_looks(explanation: str, state: ClaimState, stopped: str, plan: LookPlan) -> str:
-    """``... (looks at 3 and 5 runs of the planned 3, 5, 8, 12: decided).``"""
+    """``... (looks at 3, 4, 5 runs of the planned 3 to 12: decided).``"""
     if len(plan.looks) == 1 or not state.looks:
         return explanation
-    taken = ", ".join(map(str, state.looks))
-    planned = ", ".join(map(str, plan.looks))
+    taken, planned = ", ".join(map(str, state.looks)), planned_span(plan.looks)
     return (f"{explanation.rstrip('.')} (looks at {taken} runs of the planned {planned}: "
             f"{_WHY[stopped]}).")
+
+
+def planned_span(looks: tuple[int, ...]) -> str:
+    """``3 to 12`` for a look after every run, else the run counts: ``3, 5, 8, 12``."""
+    if len(looks) > 2 and looks == tuple(range(looks[0], looks[-1] + 1)):
+        return f"{looks[0]} to {looks[-1]}"
+    return ", ".join(map(str, looks))

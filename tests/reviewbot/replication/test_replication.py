@@ -254,7 +254,7 @@ def test_adaptive_seeds_add_runs_only_while_needed_and_verdict_agrees(tmp_path: 
     from reviewbot.replication.runs_io import read_runs, write_runs
     from reviewbot.replication.verdicts import judged, review_plan, stored_plan
 
-    scores = "[0.89, 0.93, 0.87, 0.9, 0.91, 0.9, 0.9, 0.9][seed]"  # undecided at 3, clear at 5
+    scores = "[0.89, 0.93, 0.87, 0.9, 0.91, 0.9, 0.9, 0.9][seed]"  # open at 3 and 4, clear at 5
     folder = write_tree(tmp_path / "submissions" / NAME, {"tiny.ipynb": notebook(
         recording(scores))})
     write_tree(papers, {f"{NAME}.toml": claims_toml()})
@@ -263,11 +263,11 @@ def test_adaptive_seeds_add_runs_only_while_needed_and_verdict_agrees(tmp_path: 
     runner = KernelRunner(tmp_path / "scratch")
     plan = RunPlan(tuple(range(12)), {}, True, adaptive=True)
     review = replicate(review_path(folder, Config(), []), runner, plan, paper, settings)
-    assert [request.seed for request in runner.requests] == [0, 1, 2, 3, 4]  # 2 looks, no more
+    assert [request.seed for request in runner.requests] == [0, 1, 2, 3, 4]  # 3 looks, no more
     [verdict] = review.verdicts
     assert (verdict.verdict, verdict.looks, verdict.runs_used, verdict.stopped) == (
-        Verdict.REPRODUCED, (3, 5), 5, "decided")
-    assert "(looks at 3, 5 runs of the planned 3, 5, 8, 12: decided)" in verdict.explanation
+        Verdict.REPRODUCED, (3, 4, 5), 5, "decided")
+    assert "(looks at 3, 4, 5 runs of the planned 3 to 12: decided)" in verdict.explanation
     saved = tmp_path / "runs.json"
     write_runs(saved, {NAME: review.runs}, {NAME: review_plan(review)})
     [entry] = read_runs(saved)

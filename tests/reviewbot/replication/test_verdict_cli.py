@@ -133,7 +133,8 @@ def test_a_stored_plan_is_rejudged_look_by_look(tmp_path: Path) -> None:
     path = tmp_path / "runs.json"
     path.write_text(json.dumps({"schema": "reviewbot.runs/1", "submissions": [{
         "submission": NAME, "runs": [run(s, v) for s, v in enumerate(scores)],
-        "plan": {"looks": [3, 5, 8, 12], "spending": "pocock", "futility_power": 0.2}}]}))
+        "plan": {"looks": [3, 5, 8, 12], "spending": "pocock", "level_ratio": 2.0,
+                 "futility_z": [0.15, 2.15]}}]}))  # a stored plan other than the built-in one
     result = verdict(path, "--config", maintainers(tmp_path, "abs = 0.05"), "--format", "json")
     score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
     assert (score["verdict"], score["looks"], score["runs_used"]) == ("reproduced", [3, 5], 5)
