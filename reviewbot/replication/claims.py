@@ -96,7 +96,7 @@ class SequentialSettings(BaseModel):
                              "min_runs to max_runs; empty: after every run from min_runs on")
     spending: Literal["simulated", "pocock", "obrien-fleming"] = Field(
         "simulated", description="how each look's level is found: by simulation under the null "
-                                 "(exact for the t-test), or a Lan-DeMets spending function")
+                                 "(made for the t-test), or a Lan-DeMets spending function")
     level_ratio: float = Field(2.0, ge=1, le=100, description="simulated: the last look's level "
                                "over the first's (geometric in between); 1 = the same at each")
     futility_z: list[float] = Field(default_factory=lambda: [0.15, 2.15], min_length=2,
