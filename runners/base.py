@@ -33,6 +33,7 @@ class RunRequest:
     run_id: str  # nonce the notebook must echo in metrics.json
     parameters: Mapping[str, object] = field(default_factory=dict)
     artifacts_dir: Path | None = None  # where the executed notebook is written
+    gpus: tuple[str, ...] | None = None  # GPU indices this run may use; None: the runner's
 
 
 class Runner(Protocol):

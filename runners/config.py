@@ -64,6 +64,8 @@ class RunnerConfig(BaseModel):
         default_factory=dict, description="overrides injected into every run besides the seed "
                                           "(e.g. epochs = 5 for a shortened budget)")
     gpu: bool = Field(True, description="pass NVIDIA devices into the sandbox when present")
+    concurrency: int = Field(1, ge=1, le=64, description="runs at the same time; with several "
+                             "GPUs each run gets exactly one")
     backend: Literal["local", "slurm"] = Field(
         "local", description="where runs execute: this machine, or a Slurm cluster (one job "
                              "array per review, configured in [runner.slurm])")

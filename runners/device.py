@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -38,3 +40,35 @@ def describe_device(gpu_passed: bool, environment: dict[str, str]) -> str:
     if environment.get("tensorflow_gpus") == "0":
         return f"CPU (TensorFlow saw no GPU; present: {', '.join(names)})"
     return ", ".join(names)
+
+
+GPUS_VARIABLE = "REVIEWBOT_GPUS"  # e.g. "0,2": the GPUs runs may use (default: every one)
+GPU_NODE = re.compile(r"^/dev/nvidia(\d+)$")
+
+
+def gpu_indices(device_nodes: Sequence[str], setting: str | None = None) -> tuple[str, ...]:
+    """The GPUs runs may use: ``setting`` ("0,2", from REVIEWBOT_GPUS) or every /dev/nvidiaN.
+
+    A listed index without its device node is left out: a run could not open it.
+    """
+    present = [match.group(1) for node in device_nodes if (match := GPU_NODE.match(node))]
+    present.sort(key=int)
+    if not setting:
+        return tuple(present)
+    wanted = [part.strip() for part in setting.split(",") if part.strip()]
+    return tuple(index for index in wanted if index in present)
+
+
+def gpu_binding(device_nodes: Sequence[str], gpu: str) -> tuple[list[str], dict[str, str]]:
+    """bwrap arguments and environment for a run that may use GPU ``gpu`` and no other.
+
+    The shared nodes (/dev/nvidiactl, /dev/nvidia-uvm, ...) are bound with only that GPU's
+    /dev/nvidiaN; ``CUDA_VISIBLE_DEVICES`` names it in PCI bus order, the order of nvidia-smi
+    and of the device minor numbers on a standard driver install.
+    """
+    shared = [node for node in device_nodes if not GPU_NODE.match(node)]
+    own = [node for node in device_nodes if (m := GPU_NODE.match(node)) and m.group(1) == gpu]
+    arguments: list[str] = []
+    for node in sorted(shared) + own:
+        arguments += ["--dev-bind", node, node]
+    return arguments, {"CUDA_VISIBLE_DEVICES": gpu, "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}

@@ -138,7 +138,7 @@ class LocalRunner:
         inner = [sys.executable, "-m", "reviewbot.runners.execute", json.dumps(args)]
         command = (bwrap_command(tmp, prepared.notebook.parent, env, inner, gpu=self.gpu,
                                  reveal=python_folders(prepared.kernel_python),
-                                 masked=self.masked_files)
+                                 masked=self.masked_files, gpus=request.gpus)
                    if self.sandbox else inner)
         on_cell = _progress_reporter(request.notebook, prepared.injection, progress)
         supervisor = Supervisor(Limits(settings.notebook_timeout_s, settings.cell_timeout_s),

@@ -22,6 +22,9 @@ class Injection:
 
     how: str
     inserted_at: int | None = None
+    # 1-based number in the submitted notebook of each executed cell (None: ours); only set
+    # when stale injected cells were removed, which shifts the numbers differently
+    origins: tuple[int | None, ...] | None = None
 
     def is_injected(self, executed: int | None) -> bool:
         """Whether the executed cell numbered ``executed`` (1-based) is the injected one."""
@@ -29,6 +32,9 @@ class Injection:
 
     def original_cell(self, executed: int | None) -> int | None:
         """The 1-based cell number in the submitted notebook of an executed cell number."""
+        if executed is not None and self.origins is not None and 1 <= executed <= len(
+                self.origins):
+            return self.origins[executed - 1]
         if executed is None or self.inserted_at is None or executed <= self.inserted_at:
             return executed
         return executed - 1
@@ -38,12 +44,33 @@ def inject(nb: nbformat.NotebookNode, overrides: Mapping[str, object]) -> Inject
     """Put ``overrides`` into ``nb`` (in place) and say how."""
     if not overrides:
         return Injection("none")
+    origins: list[int | None] = _remove_stale_injections(nb)
+    removed = origins != list(range(1, len(origins) + 1))
     tagged = next((index for index, cell in enumerate(nb.cells)
-                   if "parameters" in cell.get("metadata", {}).get("tags", [])), None)
+                   if "parameters" in _tags(cell)), None)
     if tagged is not None:
         nb.cells.insert(tagged + 1, _override_cell(overrides))
-        return Injection("tagged cell", inserted_at=tagged + 1)
+        origins.insert(tagged + 1, None)
+        note = " (a stale injected-parameters cell removed first)" if removed else ""
+        return Injection(f"tagged cell{note}", inserted_at=tagged + 1,
+                         origins=tuple(origins) if removed else None)
     return _replace_assignments(nb, overrides)
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def _remove_stale_injections(nb: nbformat.NotebookNode) -> list[int | None]:
+    """Drop cells a previous papermill run injected: they would override the new values.
+
+    papermill does the same before injecting. Returns the submitted (1-based) number of each
+    cell kept, because the review names cells of the notebook as submitted.
+    """
+    kept = [(number, cell) for number, cell in enumerate(nb.cells, start=1)
+            if "injected-parameters" not in _tags(cell)]
+    nb.cells = [cell for _, cell in kept]
+    return [number for number, _ in kept]
 
 
 def _override_cell(overrides: Mapping[str, object]) -> nbformat.NotebookNode:

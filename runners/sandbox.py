@@ -24,6 +24,7 @@ from pathlib import Path
 
 from reviewbot.core.environment import SECRET_VARIABLES
 from reviewbot.core.errors import ReviewbotError
+from reviewbot.runners.device import gpu_binding
 
 NOBODY = 65534
 HIDDEN_DIRS = ("/tmp", "/var/tmp", "/run", "/dev/shm", "/root", "/home")
@@ -97,7 +98,7 @@ def child_environment(values: Mapping[str, str]) -> dict[str, str]:
 
 def bwrap_command(scratch: Path, cwd: Path, env: Mapping[str, str], inner: Sequence[str],
                   gpu: bool = False, reveal: Sequence[Path] = (),
-                  masked: Sequence[Path] = ()) -> list[str]:
+                  masked: Sequence[Path] = (), gpus: Sequence[str] | None = None) -> list[str]:
     """The bwrap command line that runs ``inner`` in ``cwd`` with only ``scratch`` writable.
 
     Home folders, /tmp and /run are empty in the sandbox; ``reveal`` lists folders under
@@ -112,7 +113,10 @@ def bwrap_command(scratch: Path, cwd: Path, env: Mapping[str, str], inner: Seque
         if any(folder.is_relative_to(hidden) for hidden in HIDDEN_DIRS) and folder.is_dir():
             command += ["--ro-bind", str(folder), str(folder)]
     command += _masked_files(masked)
-    if gpu:
+    if gpu and gpus:  # one GPU of several (RunRequest.gpus): only its node, and named
+        arguments, gpu_env = gpu_binding(gpu_devices(), gpus[0])
+        command, env = command + arguments, {**env, **gpu_env}
+    elif gpu:
         for device in gpu_devices():
             command += ["--dev-bind", device, device]
     command += ["--bind", str(scratch), str(scratch), "--chdir", str(cwd), "--clearenv"]

@@ -212,6 +212,13 @@ class ClaimVerdict:
     band: tuple[float, ...] = ()  # a curve claim: the band's half-width at each paper point
     margin: float | None = None  # a ranking claim: the margin the difference must clear
     interval_level: float | None = None  # e.g. 0.9 for the 90% interval of ``interval``
+    p_raw: float | None = None  # the deciding test's own p-value, before Holm
+    p_adjusted: float | None = None  # Holm-adjusted across the submission's claims
+    level: float | None = None  # the level the raw p had to beat at the deciding look
+    looks: tuple[int, ...] = ()  # run counts at which the claim was judged
+    runs_used: int = 0  # runs per notebook behind the verdict
+    stopped: str = ""  # why no more runs: decided | futile | max_runs | budget | not_checked
+    value_from: str = "paper"  # whose number paper_value is: "paper" or "reference run"
 
 
 @dataclass(frozen=True)

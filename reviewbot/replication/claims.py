@@ -77,6 +77,60 @@ class CurveSettings(BaseModel):
                                       "inside the band a reproduced curve needs")
 
 
+class SequentialSettings(BaseModel):
+    """``[stats.sequential]``: the pre-declared group-sequential plan (stats-protocol §2.4b).
+
+    Claims are judged after ``looks`` runs per notebook (built-in: spread from ``min_runs`` to
+    ``max_runs``); runs are added only while a claim is still undecided and could still be
+    decided, and only within ``gpu_budget_s``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="judge after each look and add runs only while "
+                          "needed; false: always [runner] runs")
+    min_runs: int = Field(3, ge=2, le=100, description="runs per notebook before the first look")
+    max_runs: int = Field(12, ge=2, le=100, description="runs per notebook at the last look")
+    looks: list[int] = Field(default_factory=list, description="run counts of the looks, from "
+                             "min_runs to max_runs; empty: after every run from min_runs on")
+    spending: Literal["simulated", "pocock", "obrien-fleming"] = Field(
+        "simulated", description="how each look's level is found: by simulation under the null "
+                                 "(made for the t-test), or a Lan-DeMets spending function")
+    level_ratio: float = Field(2.0, ge=1, le=100, description="simulated: the last look's level "
+                               "over the first's (geometric in between); 1 = the same at each")
+    futility_z: list[float] = Field(default_factory=lambda: [0.15, 2.15], min_length=2,
+                                    max_length=2, description="an open claim whose |z| is below "
+                                    "this line (first look, last look) stops as futile")
+    gpu_budget_s: float = Field(0.0, ge=0, description="run-seconds per submission (all runs "
+                                "together); no look is started that would exceed it; 0 = none")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SequentialSettings:
+        if self.max_runs < self.min_runs:
+            raise ValueError("max_runs must be at least min_runs")
+        looks = self.looks
+        if looks and (looks != sorted(set(looks)) or looks[0] != self.min_runs
+                      or looks[-1] != self.max_runs):
+            raise ValueError("looks must increase strictly from min_runs to max_runs")
+        if min(self.futility_z) < 0:
+            raise ValueError("futility_z must not be negative ([0, 0]: never stop as futile)")
+        return self
+
+    def planned_looks(self, min_runs: int | None = None,
+                      max_runs: int | None = None) -> tuple[int, ...]:
+        """The run counts of the looks; a paper's own min/max re-derive them."""
+        low, high = min_runs or self.min_runs, max(max_runs or self.max_runs, min_runs or 0)
+        if self.looks and (low, high) == (self.min_runs, self.max_runs):
+            return tuple(self.looks)
+        return derived_looks(low, high)
+
+
+def derived_looks(low: int, high: int) -> tuple[int, ...]:
+    """A look after every run from min to max: each extra look lets a claim stop a run sooner,
+    and the simulated levels keep the plan's error rates at alpha however many looks it has."""
+    return tuple(range(low, max(high, low) + 1))
+
+
 class StatsSettings(BaseModel):
     """The ``[stats]`` table: how claims are judged (global; papers cannot change these)."""
 
@@ -107,6 +161,7 @@ class StatsSettings(BaseModel):
     fail_on_not_reproduced: bool = Field(True, description="deprecated: use [rules] RUN003; "
                                          "false here still makes RUN003 a warning")
     curve: CurveSettings = Field(default_factory=CurveSettings)
+    sequential: SequentialSettings = Field(default_factory=SequentialSettings)
     metric_kinds: dict[str, KindDefaults] = Field(
         default_factory=_default_metric_kinds,
         description="defaults per metric kind, chosen by a claim's metric_kind")
@@ -163,6 +218,9 @@ class PaperInfo(BaseModel):
     url: str = ""
     full_budget: dict[str, int | float | str | bool] = Field(default_factory=dict)
     defaults: PaperDefaults = Field(default_factory=PaperDefaults)
+    # an expensive paper may take fewer runs: the looks are re-derived from these
+    min_runs: int | None = Field(None, ge=2, le=100)
+    max_runs: int | None = Field(None, ge=2, le=100)
 
 
 class ClaimSpec(BaseModel):
@@ -183,6 +241,9 @@ class ClaimSpec(BaseModel):
     paper_sd_kind: Literal["sd", "sem"] = "sd"
     paper_n: int | None = Field(None, ge=1)
     source: str = ""
+    # whose number ``value`` is: the paper's, or a reference run's (e.g. the example's own)
+    value_from: Literal["paper", "reference run"] = "paper"
+    readme_metric: list[str] = Field(default_factory=list)  # names a README may use for it
     full_budget: dict[str, int | float | str | bool] | None = None
     notebook: str = ""  # the notebook that records the metric, when a folder has several
     points: Points | None = None  # curve
@@ -279,7 +340,8 @@ class Claim:
 
 
 _SHOWN_FIELDS = {
-    "scalar": ("kind", "metric", "metric_kind", "value", "paper_sd", "paper_n", "source"),
+    "scalar": ("kind", "metric", "metric_kind", "value", "paper_sd", "paper_n", "source",
+               "value_from"),
     "exact": ("kind", "metric", "value", "source"),
     "curve": ("kind", "metric", "digitization_error", "source"),
     "ranking": ("kind", "better", "worse", "margin", "paired", "source"),

@@ -1,8 +1,8 @@
 """Claims + run results → one ``ClaimVerdict`` per claim, each with one sentence of why.
 
 What the runs measured is gathered here (which runs failed, which lack the metric, which
-were shortened); the numbers are judged by ``stats``; the p-values of the claims
-that reach a t-test are Holm-adjusted together, the submission being the family.
+were shortened); the numbers are judged by ``stats``; ``sequential`` turns the tests into
+decisions look by look (Holm across the submission's claims) and calls ``build_verdict``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reviewbot.core.models import ClaimVerdict, RunResult, Verdict
-from reviewbot.replication.claims import Claim, StatsSettings
+from reviewbot.replication.claims import Claim
 from reviewbot.replication.stats import (
     EQUAL,
     HIGHER,
@@ -22,7 +22,6 @@ from reviewbot.replication.stats import (
     StatsParams,
     TestResult,
     curve_test,
-    decide,
     exact_test,
     half_width,
     ranking_test,
@@ -43,17 +42,8 @@ class Gathered:
     detail: str = ""
 
 
-def judge(claims: Sequence[Claim], runs: Sequence[RunResult],
-          settings: StatsSettings) -> tuple[ClaimVerdict, ...]:
-    """Every claim's verdict over ``runs`` (all seeds of all notebooks of one submission)."""
-    params = settings.params()
-    tests = [_test(claim, runs, params) for claim in claims]
-    decisions = decide(tests, params)
-    return tuple(_verdict(claim, test, decision, params)
-                 for claim, test, decision in zip(claims, tests, decisions, strict=True))
-
-
-def _test(claim: Claim, runs: Sequence[RunResult], params: StatsParams) -> TestResult:
+def claim_test(claim: Claim, runs: Sequence[RunResult], params: StatsParams) -> TestResult:
+    """The claim's test over ``runs``, or ``not_checked`` with the reason."""
     gathered = gather(claim, runs)
     if gathered.reason and gathered.reason != "reduced_budget":
         return TestResult("none", 0, decided=Verdict.NOT_CHECKED, tags=(gathered.reason,),
@@ -162,8 +152,8 @@ def _paper_spread(claim: Claim) -> tuple[float | None, int | None]:
 # ---- the verdict and its sentence ---------------------------------------------------------
 
 
-def _verdict(claim: Claim, test: TestResult, decision: Decision,
-             params: StatsParams) -> ClaimVerdict:
+def build_verdict(claim: Claim, test: TestResult, decision: Decision,
+                  params: StatsParams) -> ClaimVerdict:
     tags = test.tags + tuple(t for t in decision.tags if t not in test.tags)
     if decision.verdict is Verdict.INCONCLUSIVE and test.mean is not None:
         tags += (_point_tag(claim, test),)
@@ -177,7 +167,9 @@ def _verdict(claim: Claim, test: TestResult, decision: Decision,
         observed=test.observed, mean=test.mean, interval=test.interval,
         p_value=decision.p_value if decision.p_value is not None else test.p_repro,
         n=test.n, test=test.test, statistic=test.statistic, tags=tags,
-        source=claim.spec.source,
+        source=claim.spec.source, p_raw=decision.p_raw if decision.p_raw is not None else
+        test.p_repro, p_adjusted=decision.p_value, level=decision.level,
+        value_from=claim.spec.value_from,
         interval_level=params.ci_level if test.interval is not None else None)
 
 
@@ -235,15 +227,31 @@ def _observed(claim: Claim, test: TestResult, params: StatsParams) -> str:
 
 def _needed(claim: Claim) -> str:
     if claim.kind == "ranking":
-        return f"and needs to be above the margin {num(claim.spec.margin)}"
+        return f"and needs to be above {num(claim.spec.margin)} ({ranking_words(claim)})"
     if claim.kind == "curve":
         return "and needs to be below 1"
     edge = band(claim)
+    whose = whose_value(claim)
     if edge.direction == EQUAL:
-        return f"and needs to be within {num(edge.delta)} of the paper's {num(edge.value)}"
+        return f"and needs to be within {num(edge.delta)} of {whose} {num(edge.value)}"
     side, sign = ("above", "-") if edge.direction == HIGHER else ("below", "+")
     return (f"and needs to be {side} {num(edge.threshold)} "
-            f"(the paper's {num(edge.value)} {sign} {num(edge.delta)})")
+            f"({whose} {num(edge.value)} {sign} the tolerance {num(edge.delta)})")
+
+
+def whose_value(claim: Claim) -> str:
+    """The claims file says whose number it is: the paper's, or a reference run's."""
+    return "the reference run's" if claim.spec.value_from == "reference run" else "the paper's"
+
+
+def ranking_words(claim: Claim) -> str:
+    """``A at most 0.02 worse than B`` for a negative margin (non-inferiority, 'similar')."""
+    spec = claim.spec
+    if spec.margin < 0:
+        return f"{spec.better} at most {num(-spec.margin)} worse than {spec.worse}"
+    if spec.margin > 0:
+        return f"{spec.better} better than {spec.worse} by more than {num(spec.margin)}"
+    return f"{spec.better} better than {spec.worse}"
 
 
 def _outcome(decision: Decision, tags: Sequence[str]) -> str:
@@ -254,7 +262,13 @@ def _outcome(decision: Decision, tags: Sequence[str]) -> str:
         return f"{word} by the band alone (every run gave the same value: are seeds used?)"
     if decision.p_value is None:
         return word
+    if "sequential" in tags and decision.p_raw is not None and decision.level is not None:
+        holm = ", Holm across the claims" if "holm_adjusted" in tags else ""
+        return (f"{word} (p = {decision.p_raw:.3g} against this look's level "
+                f"{decision.level:.3g}{holm})")
     adjusted = ", Holm-adjusted" if "holm_adjusted" in tags else ""
+    if adjusted and decision.p_raw is not None:
+        adjusted += f" from {decision.p_raw:.3g}"  # raw and adjusted, in every format
     return f"{word} (p = {decision.p_value:.3g}{adjusted})"
 
 

@@ -1,4 +1,7 @@
-"""Per-notebook progress while runs execute: a rich bar on a terminal, plain lines otherwise.
+"""Per-run progress while runs execute: a rich bar on a terminal, plain lines otherwise.
+
+Runs may go side by side (``[runner] concurrency``): every active run has its own bar or its
+own labelled lines (notebook, seed and GPU), and the bars are safe to update from threads.
 
 Progress goes to stderr, so that a report on stdout (or piped into a file) stays clean.
 """
@@ -31,7 +34,9 @@ def run_progress(quiet: bool, stream: TextIO | None = None) -> Iterator[Progress
 
 
 def _label(request: RunRequest) -> str:
-    return f"{request.notebook} (seed {request.seed})"
+    """``nb.ipynb (seed 3, GPU 1)``: runs go side by side, each line says which it is."""
+    gpu = f", GPU {','.join(request.gpus)}" if request.gpus else ""
+    return f"{request.notebook} (seed {request.seed}{gpu})"
 
 
 def _plain_lines(request: RunRequest, out: TextIO) -> ProgressCallback:

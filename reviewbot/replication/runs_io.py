@@ -27,14 +27,20 @@ RUNS_SCHEMA = "reviewbot.runs/1"
 REVIEW_SCHEMA = "reviewbot.review/1"
 
 
-def runs_document(runs_by_submission: Mapping[str, Sequence[RunResult]]) -> dict[str, Any]:
+def runs_document(runs_by_submission: Mapping[str, Sequence[RunResult]],
+                  plans: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """``plans`` (submission → the looks plan the runs followed) lets ``verdict`` re-judge
+    the sequence look by look, exactly as the run did."""
+    plans = plans or {}
     return {"schema": RUNS_SCHEMA, "submissions": [
-        {"submission": name, "runs": [run_dict(run) for run in runs]}
+        {"submission": name, "runs": [run_dict(run) for run in runs],
+         **({"plan": dict(plans[name])} if name in plans else {})}
         for name, runs in runs_by_submission.items()]}
 
 
-def write_runs(path: Path, runs_by_submission: Mapping[str, Sequence[RunResult]]) -> None:
-    text = json.dumps(runs_document(runs_by_submission), indent=2, allow_nan=False)
+def write_runs(path: Path, runs_by_submission: Mapping[str, Sequence[RunResult]],
+               plans: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    text = json.dumps(runs_document(runs_by_submission, plans), indent=2, allow_nan=False)
     try:
         path.write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
@@ -89,6 +95,7 @@ class StoredRuns:
     submission: str
     root: str
     runs: tuple[RunResult, ...]
+    plan: Mapping[str, Any] | None = None  # the looks the runs followed, when recorded
 
 
 def read_runs(path: Path) -> list[StoredRuns]:
@@ -101,8 +108,17 @@ def read_runs(path: Path) -> list[StoredRuns]:
         for number, raw in enumerate(entry.get("runs") or []):
             runs.append(_parse_run(raw, f"{path}: {_where(data)}[{index}].runs[{number}]"))
         stored.append(StoredRuns(str(entry.get("submission", "")), str(entry.get("root", "")),
-                                 tuple(runs)))
+                                 tuple(runs), _stored_plan(entry)))
     return stored
+
+
+def _stored_plan(entry: dict[str, Any]) -> Mapping[str, Any] | None:
+    """A runs file's ``plan``, or the one a JSON report keeps in its replication check."""
+    plan = entry.get("plan")
+    for check in entry.get("checks") or []:
+        if isinstance(check, dict) and check.get("id") == "replication":
+            plan = plan or (check.get("stats") or {}).get("plan")
+    return plan if isinstance(plan, dict) else None
 
 
 def _load_json(path: Path) -> Any:

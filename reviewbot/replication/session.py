@@ -17,7 +17,13 @@ from reviewbot.core.errors import UsageError
 from reviewbot.core.models import Review
 from reviewbot.replication.claims import PaperClaims, load_paper, papers_dir
 from reviewbot.replication.runs_io import StoredRuns, read_runs, write_runs
-from reviewbot.replication.verdicts import judged, plan_runs, replicate
+from reviewbot.replication.verdicts import (
+    judged,
+    plan_runs,
+    replicate,
+    review_plan,
+    stored_plan,
+)
 
 DEFAULT_PLOT_DIR = Path("reviewbot-plots")
 
@@ -81,7 +87,9 @@ def run_reviews(reviews: Sequence[Review], loaded: LoadedConfig, options: RunOpt
         for review, paper in zip(reviews, papers, strict=True):
             done.append(replicate(review, runner, plan, paper, loaded.config.stats, progress))
     if options.save_runs is not None:
-        write_runs(options.save_runs, {review.submission: review.runs for review in done})
+        plans = {review.submission: plan for review in done
+                 if (plan := review_plan(review)) is not None}
+        write_runs(options.save_runs, {review.submission: review.runs for review in done}, plans)
     folder = plot_folder(options.plot_dir, output)
     return [with_plot(review, folder) for review in done]
 
@@ -142,7 +150,8 @@ def rejudge(runs_file: Path, loaded: LoadedConfig, paper_name: str | None,
         paper = registered_claims(loaded, paper_name or entry.submission)
         review = judged(_empty_review(entry, loaded), entry.runs, paper,
                         loaded.config.stats, (f"re-judged from {runs_file}: nothing was re-run",
-                                              f"config: {loaded.source}"))
+                                              f"config: {loaded.source}"),
+                        stored_plan(entry.plan))
         reviews.append(with_plot(review, folder) if plot_dir is not None else review)
     return reviews
 

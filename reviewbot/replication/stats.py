@@ -238,11 +238,12 @@ def ranking_test(better: Sequence[float], worse: Sequence[float], direction: str
     """'A beats B by ``margin``': paired t on per-seed differences, else Welch."""
     sign = -1.0 if direction == LOWER else 1.0  # lower is better: B - A must exceed the margin
     a, b = sign * np.asarray(better, float), sign * np.asarray(worse, float)
+    ordering = margin >= 0  # a negative margin claims "at most |m| worse", no ordering
     if paired and a.size == b.size:
         result = _paired_ranking(a - b, margin, params)
-    else:
-        result = _welch_ranking(a, b, margin, params)
-    return _with_ordering_probability(result, a, b)
+        return _with_ordering_probability(result, _paired_share(a - b), ordering)
+    result = _welch_ranking(a, b, margin, params)
+    return _with_ordering_probability(result, _unpaired_share(a, b), ordering)
 
 
 def _paired_ranking(d: np.ndarray, margin: float, params: StatsParams) -> TestResult:
@@ -275,12 +276,22 @@ def _welch_ranking(a: np.ndarray, b: np.ndarray, margin: float,
                       _finite(repro.statistic), tags=("unpaired",))
 
 
-def _with_ordering_probability(result: TestResult, a: np.ndarray, b: np.ndarray) -> TestResult:
-    """P(A>B) = U/(n·m), Bouthillier's gamma = 0.75 marks a weak ordering."""
+def _paired_share(d: np.ndarray) -> float:
+    """Paired seeds: the share of seeds in which A beat B (a tie counts half), sign-based."""
+    return float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
+
+
+def _unpaired_share(a: np.ndarray, b: np.ndarray) -> float:
+    """Unpaired runs: P(A>B) = U/(n·m) over all pairs (rliable, Bouthillier)."""
     u = stats.mannwhitneyu(a, b, alternative="greater").statistic
-    probability = float(u) / (a.size * b.size)
+    return float(u) / (a.size * b.size)
+
+
+def _with_ordering_probability(result: TestResult, probability: float,
+                               ordering: bool = True) -> TestResult:
+    """P(A beats B); below Bouthillier's gamma = 0.75 an ordering claim is weak."""
     result = replace(result, extra={**result.extra, "p_a_beats_b": probability})
-    return result.tagged("weak_ordering") if probability < 0.75 else result
+    return result.tagged("weak_ordering") if ordering and probability < 0.75 else result
 
 
 # ---- curve claims -------------------------------------------------------------------------
@@ -367,6 +378,8 @@ class Decision:
     verdict: Verdict
     p_value: float | None
     tags: tuple[str, ...]
+    p_raw: float | None = None
+    level: float | None = None  # the level p_raw had to beat (alpha over Holm rank and look)
 
 
 def decide(results: Sequence[TestResult], params: StatsParams) -> list[Decision]:

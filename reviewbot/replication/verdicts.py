@@ -30,6 +30,8 @@ from reviewbot.core.models import (
 )
 from reviewbot.core.rules import Level, Rulebook, Setting
 from reviewbot.replication.claims import Claim, PaperClaims, StatsSettings
+from reviewbot.replication.looks import FUTILITY_Z, LookPlan, plan_for
+from reviewbot.replication.parallel import run_all
 from reviewbot.runners.base import ProgressCallback, Runner, RunRequest
 
 ProgressFor = Callable[[RunRequest], ProgressCallback | None]  # one callback per run
@@ -50,26 +52,49 @@ INCONCLUSIVE = Rule(CHECK_ID, "RUN004", Severity.WARNING, "A claim was inconclus
                     "More seeds would decide it; the claims table says about how many.")
 NOT_CHECKED = Rule(CHECK_ID, "RUN005", Severity.WARNING, "A claim could not be checked",
                    "Record the metric the claim names in metrics.json, at the full budget.")
-RUN_RULES = (RUN_FAILED, METRIC_PROBLEM, NOT_REPRODUCED, INCONCLUSIVE, NOT_CHECKED)
+NONE_CHECKED = Rule(CHECK_ID, "RUN006", Severity.ERROR, "None of the paper's claims could be "
+                   "checked", "Make the notebook run to the end and record the metrics the "
+                   "claims name (see each claim's reason); a review that checked nothing is "
+                   "not a pass.")
+README_MISMATCH = Rule(CHECK_ID, "RUN007", Severity.WARNING, "The README reports a number the "
+                       "runs do not reproduce", "Report the numbers your code produces: update "
+                       "the README's results, or find why the runs differ.")
+RUN_RULES = (RUN_FAILED, METRIC_PROBLEM, NOT_REPRODUCED, INCONCLUSIVE, NOT_CHECKED,
+             NONE_CHECKED, README_MISMATCH)
+MAX_SEEDS = 100  # [runner]/[stats.sequential] allow at most 100 runs per notebook
 
 
 @dataclass(frozen=True)
 class RunPlan:
     """How many runs with which seeds and overrides; ``sandboxed`` is said in the review."""
 
-    seeds: tuple[int, ...]
+    seeds: tuple[int, ...]  # in order; a fixed design uses the first fixed_runs of them
     parameters: Mapping[str, object]  # the runner config's overrides (a shortened budget)
     sandboxed: bool = True
     artifacts_dir: Path | None = None
+    adaptive: bool = False  # follow [stats.sequential] (unless it is disabled)
+    fixed_runs: int | None = None  # runs of the fixed design; None: every seed
+    concurrency: int = 1  # runs at the same time ([runner] concurrency)
+    use_gpus: bool = True  # [runner] gpu: hand each run one of the host's GPUs
 
 
 def plan_runs(runner_config: object, runs: int | None, sandboxed: bool,
               artifacts_dir: Path | None = None) -> RunPlan:
-    """Seeds from ``[runner]`` (``--runs`` may change how many, never which)."""
+    """Seeds from ``[runner]``; ``--runs N`` fixes the number (never which seeds)."""
     count = runs if runs is not None else runner_config.runs  # type: ignore[attr-defined]
-    seeds = tuple(runner_config.seed_for(i) for i in range(count))  # type: ignore[attr-defined]
+    adaptive = runs is None
+    seeds = tuple(runner_config.seed_for(i)  # type: ignore[attr-defined]
+                  for i in range(MAX_SEEDS if adaptive else count))
     return RunPlan(seeds, dict(runner_config.parameters),  # type: ignore[attr-defined]
-                   sandboxed, artifacts_dir)
+                   sandboxed, artifacts_dir, adaptive, count,
+                   getattr(runner_config, "concurrency", 1), getattr(runner_config, "gpu", True))
+
+
+def look_plan(plan: RunPlan, paper: PaperClaims, settings: StatsSettings) -> LookPlan:
+    """The pre-declared looks: the sequential plan (with the paper's run counts), or fixed."""
+    if plan.adaptive and settings.sequential.enabled:
+        return plan_for(settings, paper.paper.min_runs, paper.paper.max_runs)
+    return LookPlan.fixed(min(plan.fixed_runs or len(plan.seeds), len(plan.seeds)))
 
 
 def notebooks_of(root: Path) -> list[str]:
@@ -85,37 +110,83 @@ def notebooks_of(root: Path) -> list[str]:
 
 
 def execute(root: Path, plan: RunPlan, runner: Runner, full_budget: Mapping[str, object],
-            progress: ProgressFor | None = None) -> tuple[RunResult, ...]:
-    """Every notebook once per seed, at the claims' full budget unless the config shortens it."""
+            progress: ProgressFor | None = None,
+            seeds: Sequence[int] | None = None) -> tuple[RunResult, ...]:
+    """Every notebook once per seed, at the claims' full budget unless the config shortens it.
+
+    Up to ``plan.concurrency`` runs go at once, each on its own GPU when there are several;
+    the results come back in request order (notebook, then seed), however they finish.
+    """
     parameters = {**full_budget, **plan.parameters}
+    chosen = plan.seeds if seeds is None else seeds
     requests = [RunRequest(root, notebook, seed, uuid.uuid4().hex, dict(parameters),
                            plan.artifacts_dir)
-                for notebook in notebooks_of(root) for seed in plan.seeds]
-    run_all = getattr(runner, "run_all", None)
-    if run_all is not None:  # a batch runner (Slurm): the whole look is one job array
-        return tuple(run_all(requests, progress))
-    return tuple(runner.run(request, progress(request) if progress else None)
-                 for request in requests)
+                for notebook in notebooks_of(root) for seed in chosen]
+    batch = getattr(runner, "run_all", None)
+    if batch is not None:  # a batch runner (Slurm): the whole look is one job array
+        return tuple(batch(requests, progress))
+    return run_all(requests, runner, plan.concurrency, progress, None if plan.use_gpus else ())
 
 
 def replicate(review: Review, runner: Runner, plan: RunPlan, paper: PaperClaims,
               settings: StatsSettings, progress: ProgressFor | None = None) -> Review:
-    """Run, judge, and return ``review`` with its runs, verdicts, findings and notes."""
-    runs = execute(Path(review.root), plan, runner, paper.paper.full_budget, progress)
+    """Run look by look, judge, and return ``review`` with runs, verdicts, findings, notes."""
+    looks = look_plan(plan, paper, settings)
+    runs = run_looks(Path(review.root), plan, runner, paper, settings, looks, progress)
     notes = () if plan.sandboxed else (NO_SANDBOX_NOTE,)
-    return judged(review, runs, paper, settings, notes)
+    return judged(review, runs, paper, settings, notes, looks)
+
+
+def run_looks(root: Path, plan: RunPlan, runner: Runner, paper: PaperClaims,
+              settings: StatsSettings, looks: LookPlan,
+              progress: ProgressFor | None = None) -> tuple[RunResult, ...]:
+    """Runs up to the first look, then up to the next only while a claim could still be decided
+    and the GPU-time budget allows it."""
+    from reviewbot.replication.sequential import take_looks
+
+    runs: tuple[RunResult, ...] = ()
+    have, target = 0, looks.looks[0]
+    while target:
+        runs += execute(root, plan, runner, paper.paper.full_budget, progress,
+                        plan.seeds[have:target])
+        have = target
+        wanted = take_looks(paper.claims, runs, settings.params(), looks).next_runs
+        if wanted is None or wanted <= have or wanted > len(plan.seeds) or not within_budget(
+                runs, wanted - have, settings.sequential.gpu_budget_s):
+            break  # decided, futile, out of seeds, or over the budget
+        target = wanted
+    return runs
+
+
+def within_budget(runs: Sequence[RunResult], more_per_notebook: int, budget_s: float) -> bool:
+    """Whether the next look's runs, at the mean run time so far, fit in the budget."""
+    if budget_s <= 0 or not runs:
+        return True
+    spent = sum(run.seconds for run in runs)
+    notebooks = len({run.notebook for run in runs})
+    return spent + spent / len(runs) * more_per_notebook * notebooks <= budget_s
 
 
 def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
-           settings: StatsSettings, notes: Sequence[str] = ()) -> Review:
-    """``review`` with the verdicts on ``runs`` (also what ``reviewbot verdict`` calls)."""
-    from reviewbot.replication.judge import judge  # scipy loads only when something is judged
+           settings: StatsSettings, notes: Sequence[str] = (),
+           looks: LookPlan | None = None) -> Review:
+    """``review`` with the verdicts on ``runs`` (also what ``reviewbot verdict`` calls).
 
-    verdicts = judge(paper.claims, runs, settings)
+    ``looks`` is the plan the runs followed; without one they are judged as a fixed design.
+    """
+    from reviewbot.replication.looks import runs_per_notebook
+    from reviewbot.replication.readme_results import readme_findings
+    from reviewbot.replication.sequential import sequential_verdicts
+
+    plan = looks or LookPlan.fixed(max(runs_per_notebook(runs), 1))
+    verdicts = sequential_verdicts(paper.claims, runs, settings, plan)
     findings = (*run_findings(runs, Path(review.root)),
-                *claim_findings(verdicts, runs))
+                *claim_findings(verdicts, runs),
+                *none_checked(verdicts, runs),
+                *readme_findings(review.readme_results, paper.claims, verdicts, README_MISMATCH))
     status = Status.FAILED if failing(findings, review.fail_on) else Status.PASSED
-    result = CheckResult(CHECK_ID, status, findings, freeze({"summary": summary(verdicts, runs)}))
+    result = CheckResult(CHECK_ID, status, findings,
+                         freeze({"summary": summary(verdicts, runs), "plan": plan_dict(plan)}))
     extra = (*notes, *claims_notes(paper, runs))
     rules = _with_deprecated_flag(review.rules or Rulebook.of(RUN_RULES), settings)
     judged_review = replace(review, rules=rules, results=(*review.results, result),
@@ -156,6 +227,51 @@ def _with_reference(item: ClaimVerdict, claim: Claim | None) -> ClaimVerdict:
                    band=band)
 
 
+def plan_dict(plan: LookPlan) -> dict[str, object]:
+    """The plan as JSON: in the report's replication stats and in a runs file."""
+    return {"looks": list(plan.looks), "spending": plan.spending,
+            "level_ratio": plan.level_ratio, "futility_z": list(plan.futility_z)}
+
+
+def stored_plan(data: Mapping[str, object] | None) -> LookPlan | None:
+    """A plan read back from JSON; ``None`` (judge as a fixed design) when unusable."""
+    looks = (data or {}).get("looks")
+    if not isinstance(looks, list) or not looks or not all(isinstance(n, int) for n in looks):
+        return None
+    spending = (data or {}).get("spending")
+    ratio = (data or {}).get("level_ratio")
+    futility = (data or {}).get("futility_z")
+    if not (isinstance(futility, list) and len(futility) == 2
+            and all(isinstance(z, (int, float)) and z >= 0 for z in futility)):
+        futility = list(FUTILITY_Z)
+    return LookPlan(tuple(looks), spending if spending in ("simulated", "pocock",
+                                                           "obrien-fleming") else "simulated",
+                    float(ratio) if isinstance(ratio, (int, float)) and ratio >= 1 else 2.0,
+                    (float(futility[0]), float(futility[1])))
+
+
+def review_plan(review: Review) -> dict[str, object] | None:
+    """The plan a replicated review followed (from its replication check's stats)."""
+    for result in review.results:
+        if result.check == CHECK_ID and isinstance(result.stats.get("plan"), dict):
+            return dict(result.stats["plan"])  # type: ignore[arg-type]
+    return None
+
+
+def none_checked(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]) -> list[Finding]:
+    """Registered claims, none checked, not by the maintainers' shortened budget: RUN006."""
+    if not verdicts or any(v.verdict is not Verdict.NOT_CHECKED for v in verdicts):
+        return []
+    theirs = [v for v in verdicts if "reduced_budget" not in v.tags]
+    if not theirs:
+        return []
+    reasons = "; ".join(f"{v.claim}: {v.explanation.removeprefix('not checked: ')}"
+                        for v in theirs)
+    notebook = runs[0].notebook if runs else None
+    return [NONE_CHECKED.finding(f"none of the {len(verdicts)} registered claims could be "
+                                 f"checked, so nothing was reproduced ({reasons})", notebook)]
+
+
 def claims_notes(paper: PaperClaims, runs: Sequence[RunResult]) -> tuple[str, ...]:
     if not paper.source:
         return (f"no claims are registered for {paper.name} (no {paper.name}.toml in the "
@@ -164,12 +280,14 @@ def claims_notes(paper: PaperClaims, runs: Sequence[RunResult]) -> tuple[str, ..
 
 
 def summary(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]) -> str:
-    """``3 runs (1 failed); 4 claims: 3 reproduced, 1 inconclusive``."""
+    """``3 of 4 claims checked; 3 runs (1 failed); 4 claims: 3 reproduced, 1 not checked``."""
     failed = sum(1 for run in runs if not run.ok)
     head = f"{len(runs)} run{'s' if len(runs) != 1 else ''}" + (
         f" ({failed} failed)" if failed else "")
     if not verdicts:
         return f"{head}; no claims registered"
+    checked = sum(1 for item in verdicts if item.verdict is not Verdict.NOT_CHECKED)
+    head = f"{checked} of {len(verdicts)} claims checked; {head}"
     counts: dict[str, int] = {}
     for item in verdicts:
         counts[item.verdict.label] = counts.get(item.verdict.label, 0) + 1

@@ -36,13 +36,17 @@ def _num(value: float | None) -> str:
 
 def paper_cell(item: ClaimVerdict) -> str:
     """``0.185 lower ±0.00925`` for scalars; the metric pair for rankings; curves say so."""
+    if item.kind == "ranking" and item.margin is not None and item.margin < 0:
+        return (f"{item.metric.replace(' vs ', f' at most {_num(-item.margin)} worse than ')}"
+                f" ({item.direction} is better)")
     if item.kind == "ranking":
         return f"{item.metric.replace(' vs ', ' beats ')} ({item.direction} is better)"
     if item.kind == "curve":
         return f"{item.metric} curve ({item.direction})"
     unit = f" {item.unit}" if item.unit else ""
-    band = f" ±{_num(item.tolerance)}" if item.tolerance else ""
-    return f"{_num(item.paper_value)}{unit}{band} ({item.direction})"
+    band = f" ±{_num(item.tolerance)} tolerance" if item.tolerance else ""
+    whose = "reference run " if item.value_from == "reference run" else ""
+    return f"{whose}{_num(item.paper_value)}{unit}{band} ({item.direction})"
 
 
 def interval_name(item: ClaimVerdict) -> str:
@@ -75,9 +79,17 @@ def observed_cell(item: ClaimVerdict) -> str:
 
 def claim_rows(review: Review) -> list[ClaimRow]:
     return [ClaimRow(item.claim, item.verdict, paper_cell(item), observed_cell(item),
-                     str(item.n) if item.n else "",
+                     _runs_cell(item),
                      f"{item.p_value:.3g}" if item.p_value is not None else "",
                      item.explanation) for item in review.verdicts]
+
+
+def _runs_cell(item: ClaimVerdict) -> str:
+    """``5`` runs, or ``5 (looks 3, 5)`` when the claim was judged at several looks."""
+    if not item.n:
+        return ""
+    return f"{item.n} (looks {', '.join(map(str, item.looks))})" if len(item.looks) > 1 \
+        else str(item.n)
 
 
 def claims_summary(review: Review) -> str:
@@ -107,7 +119,9 @@ def verdict_dict(item: ClaimVerdict) -> dict[str, Any]:
         "tolerance": item.tolerance, "observed": list(item.observed), "mean": item.mean,
         "interval": list(item.interval) if item.interval else None, "p_value": item.p_value,
         "n": item.n, "test": item.test, "statistic": item.statistic, "tags": list(item.tags),
-        "source": item.source,
+        "source": item.source, "p_raw": item.p_raw, "p_adjusted": item.p_adjusted,
+        "level": item.level, "looks": list(item.looks), "runs_used": item.runs_used,
+        "stopped": item.stopped, "value_from": item.value_from, "margin": item.margin,
     }
 
 

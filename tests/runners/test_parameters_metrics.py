@@ -46,3 +46,18 @@ def test_series_and_scalars_are_validated_one_by_one(tmp_path: Path) -> None:
                                 "metric 'flag': True is not a number: refused",
                                 "metric 'inf': inf is not a finite number: refused",
                                 "series 'ragged': 3 x values and 1 y values: refused"]
+
+
+def test_a_stale_papermill_cell_is_removed_before_injecting() -> None:
+    nb = _notebook("import os", "seed = 0\nepochs = 20", "seed = 99\nepochs = 1", "print(seed)")
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.cells[2].metadata["tags"] = ["injected-parameters"]  # left by an earlier papermill run
+    injection = inject(nb, {"seed": 4, "epochs": 20})
+    sources = [cell.source for cell in nb.cells]
+    assert "seed = 99\nepochs = 1" not in sources  # it would have overridden seed and budget
+    assert sources[2] == "# Parameters injected by reviewbot\nseed = 4\nepochs = 20\n"
+    assert sources[3] == "print(seed)"
+    assert injection.how == "tagged cell (a stale injected-parameters cell removed first)"
+    assert injection.is_injected(3)
+    assert injection.original_cell(4) == 4  # print(seed) is cell 4 of the submitted notebook
+    assert injection.original_cell(2) == 2

@@ -138,7 +138,7 @@ def test_a_notebook_that_reproduces_its_claim(tmp_path: Path, papers: Path) -> N
     assert verdict.observed == pytest.approx((0.9, 0.91, 0.92))
     assert verdict.explanation.startswith("score averaged 0.91 over 3 runs (90% CI 0.8931 to "
                                           "0.9269) and needs to be above 0.85 (the paper's 0.9 - "
-                                          "0.05): reproduced (p = 0.00")
+                                          "the tolerance 0.05): reproduced (p = 0.00")
     assert review.passed
 
 
@@ -198,7 +198,14 @@ def test_a_missing_metric_names_what_was_recorded(tmp_path: Path, papers: Path) 
     assert verdict.tags == ("metric_missing",)
     assert verdict.explanation == ("not checked: no run recorded accuracy (recorded: epochs_run,"
                                    " loss, score).")
-    assert [f.code for f in review.findings if f.code.startswith("RUN")] == ["RUN005"]
+    codes = [(f.code, f.severity) for f in review.findings if f.code.startswith("RUN")]
+    assert codes == [("RUN005", Severity.WARNING), ("RUN006", Severity.ERROR)]
+    none_checked = review.findings[-1]
+    assert none_checked.message == ("none of the 1 registered claims could be checked, so nothing "
+                                    "was reproduced (score: no run recorded accuracy (recorded: "
+                                    "epochs_run, loss, score).)")
+    assert not review.passed  # a replication that checked nothing is not a pass
+    assert review.results[-1].stats["summary"].startswith("0 of 1 claims checked; 1 run;")
 
 
 def test_without_a_claims_file_the_runs_are_recorded_and_said(tmp_path: Path,
@@ -240,3 +247,30 @@ def test_check_run_through_the_local_runner_and_the_cli(tmp_path: Path) -> None:
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"plot: {plot}" in review["notes"]
     assert json.loads(runs_file.read_text())["schema"] == "reviewbot.runs/1"
+
+
+def test_adaptive_seeds_add_runs_only_while_needed_and_verdict_agrees(tmp_path: Path,
+                                                                      papers: Path) -> None:
+    from reviewbot.replication.runs_io import read_runs, write_runs
+    from reviewbot.replication.verdicts import judged, review_plan, stored_plan
+
+    scores = "[0.89, 0.93, 0.87, 0.9, 0.91, 0.9, 0.9, 0.9][seed]"  # open at 3 and 4, clear at 5
+    folder = write_tree(tmp_path / "submissions" / NAME, {"tiny.ipynb": notebook(
+        recording(scores))})
+    write_tree(papers, {f"{NAME}.toml": claims_toml()})
+    settings = StatsSettings()
+    paper = load_paper(NAME, papers, settings)
+    runner = KernelRunner(tmp_path / "scratch")
+    plan = RunPlan(tuple(range(12)), {}, True, adaptive=True)
+    review = replicate(review_path(folder, Config(), []), runner, plan, paper, settings)
+    assert [request.seed for request in runner.requests] == [0, 1, 2, 3, 4]  # 3 looks, no more
+    [verdict] = review.verdicts
+    assert (verdict.verdict, verdict.looks, verdict.runs_used, verdict.stopped) == (
+        Verdict.REPRODUCED, (3, 4, 5), 5, "decided")
+    assert "(looks at 3, 4, 5 runs of the planned 3 to 12: decided)" in verdict.explanation
+    saved = tmp_path / "runs.json"
+    write_runs(saved, {NAME: review.runs}, {NAME: review_plan(review)})
+    [entry] = read_runs(saved)
+    again = judged(review_path(folder, Config(), []), entry.runs, paper, settings, (),
+                   stored_plan(entry.plan))
+    assert again.verdicts == review.verdicts  # the same verdicts, p-values and looks

@@ -102,8 +102,24 @@ def test_example_e_paired_ranking() -> None:
     assert result.p_repro == pytest.approx(0.0029, abs=5e-5)
     assert result.mean == pytest.approx(0.50)
     assert result.interval == pytest.approx((0.33, 0.67), abs=5e-3)
-    assert result.extra["p_a_beats_b"] == pytest.approx(0.97, abs=5e-3)
+    assert result.extra["p_a_beats_b"] == 1.0  # paired: A beat B with every seed
     assert "paired" in result.tags
+    assert "weak_ordering" not in result.tags
+
+
+def test_paired_weak_ordering_counts_the_seeds_a_won() -> None:
+    # A wins 2 of 3 paired seeds by a lot: unpaired Mann-Whitney over all 9 pairs would say 0.67
+    # for the runs below too, but paired it is the seeds that count (2 of 3 = 0.67, weak)
+    a, b = [10.0, 10.2, 9.0], [9.0, 9.1, 9.5]
+    result = ranking_test(a, b, "higher", 0.0, True, PARAMS)
+    assert result.extra["p_a_beats_b"] == pytest.approx(2 / 3)
+    assert "weak_ordering" in result.tags
+    three_of_three = ranking_test([1.0, 1.1, 1.2], [0.9, 1.05, 1.15], "higher", 0.0, True, PARAMS)
+    assert three_of_three.extra["p_a_beats_b"] == 1.0  # unpaired U/(n m) would give 0.67
+    assert "weak_ordering" not in three_of_three.tags
+    similar = ranking_test(a, b, "higher", -2.0, True, PARAMS)  # "A at most 2 worse than B"
+    assert similar.extra["p_a_beats_b"] == pytest.approx(2 / 3)
+    assert "weak_ordering" not in similar.tags  # it claims no ordering
 
 
 def test_example_e_unpaired_uses_welch() -> None:

@@ -66,7 +66,7 @@ def test_a_tighter_tolerance_changes_the_verdict_and_the_exit_code(tmp_path: Pat
                      maintainers(tmp_path, "abs = 0.001"))
     assert result.returncode == 1
     assert "score averaged 0.885 over 3 runs (90% CI 0.8766 to 0.8934) and needs to be above " \
-           "0.899 (the paper's 0.9 - 0.001): not reproduced" in result.stdout
+           "0.899 (the paper's 0.9 - the tolerance 0.001): not reproduced" in result.stdout
     assert "RUN003" in result.stdout
 
 
@@ -85,8 +85,8 @@ def test_a_json_report_of_check_run_can_be_rejudged(tmp_path: Path) -> None:
     again = verdict(report, "--config", config, "--format", "markdown", "--plot-dir",
                     tmp_path / "plots")
     assert again.returncode == 0, again.stderr
-    assert ("| score | ✅ reproduced | 0.9 ±0.05 (higher) | 0.885 (90% CI 0.8766 to 0.8934) "
-            "| 3 |") in again.stdout
+    assert ("| score | ✅ reproduced | 0.9 ±0.05 tolerance (higher) | 0.885 (90% CI 0.8766 to "
+            "0.8934) | 3 |") in again.stdout
     assert (tmp_path / "plots" / f"{NAME}-claims.png").stat().st_size > 1000
 
 
@@ -113,3 +113,37 @@ def test_failed_runs_and_a_wrong_file_are_said_clearly(tmp_path: Path) -> None:
     other = tmp_path / "other.json"
     other.write_text("{}")
     assert "not a runs file" in verdict(other).stderr
+
+
+def test_json_gives_raw_and_holm_adjusted_p_and_the_looks(tmp_path: Path) -> None:
+    result = verdict(runs_file(tmp_path, RUNS), "--config", maintainers(tmp_path, "abs = 0.05"),
+                     "--format", "json")
+    verdicts = json.loads(result.stdout)["reviews"][0]["verdicts"]
+    raw = sorted(v["p_raw"] for v in verdicts)
+    adjusted = sorted(v["p_adjusted"] for v in verdicts)
+    assert adjusted[0] == pytest.approx(2 * raw[0])  # Holm: the smallest times m = 2
+    assert adjusted[1] == pytest.approx(max(raw[1], 2 * raw[0]))
+    assert all(v["p_value"] == v["p_adjusted"] for v in verdicts)
+    assert [(v["looks"], v["runs_used"], v["stopped"]) for v in verdicts] == [
+        ([3], 3, "decided"), ([3], 3, "decided")]  # a file without a plan: one fixed look
+
+
+def test_a_stored_plan_is_rejudged_look_by_look(tmp_path: Path) -> None:
+    scores = [0.89, 0.93, 0.87, 0.9, 0.91]
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"schema": "reviewbot.runs/1", "submissions": [{
+        "submission": NAME, "runs": [run(s, v) for s, v in enumerate(scores)],
+        "plan": {"looks": [3, 5, 8, 12], "spending": "pocock", "level_ratio": 2.0,
+                 "futility_z": [0.15, 2.15]}}]}))  # a stored plan other than the built-in one
+    result = verdict(path, "--config", maintainers(tmp_path, "abs = 0.05"), "--format", "json")
+    score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
+    assert (score["verdict"], score["looks"], score["runs_used"]) == ("reproduced", [3, 5], 5)
+    assert score["p_raw"] < score["level"] < 0.05  # the look's level, stricter than alpha
+
+
+def test_the_sentence_gives_the_adjusted_and_the_raw_p(tmp_path: Path) -> None:
+    result = verdict(runs_file(tmp_path, RUNS), "--config", maintainers(tmp_path, "abs = 0.05"),
+                     "--format", "json")
+    score = json.loads(result.stdout)["reviews"][0]["verdicts"][0]
+    assert (f"reproduced (p = {score['p_adjusted']:.3g}, Holm-adjusted from "
+            f"{score['p_raw']:.3g})") in score["explanation"]

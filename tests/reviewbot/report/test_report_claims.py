@@ -39,7 +39,7 @@ def test_text_report_has_the_claims_table_with_numbers(tmp_path: Path) -> None:
     text = render_text([review], width=200)
     assert "claims: 1 reproduced, 1 not reproduced (3 notebook runs)" in text
     acc_row = next(line for line in text.splitlines() if line.startswith("acc "))
-    assert "reproduced" in acc_row and "92.3 ±0.923 (higher)" in acc_row
+    assert "reproduced" in acc_row and "92.3 ±0.923 tolerance (higher)" in acc_row
     assert "92.13 (90% CI 91.71 to 92.56)" in acc_row
     assert "RUN003" in text and "claim loss: loss averaged 0.21 over 3 runs" in text
     assert "FAILED" in text
@@ -47,7 +47,7 @@ def test_text_report_has_the_claims_table_with_numbers(tmp_path: Path) -> None:
 
 def test_markdown_report_marks_each_verdict(tmp_path: Path) -> None:
     markdown = render_markdown([_review(tmp_path, [91.9, 92.4, 92.1], [0.2, 0.21, 0.22])])
-    assert "| acc | ✅ reproduced | 92.3 ±0.923 (higher) |" in markdown
+    assert "| acc | ✅ reproduced | 92.3 ±0.923 tolerance (higher) |" in markdown
     assert "| loss | ❌ not reproduced |" in markdown
 
 
