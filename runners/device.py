@@ -38,3 +38,14 @@ def describe_device(gpu_passed: bool, environment: dict[str, str]) -> str:
     if environment.get("tensorflow_gpus") == "0":
         return f"CPU (TensorFlow saw no GPU; present: {', '.join(names)})"
     return ", ".join(names)
+
+
+def gpu_devices() -> list[str]:
+    """NVIDIA device nodes present on this machine (none on a CPU host)."""
+    names = [path for path in Path("/dev").glob("nvidia*") if not path.is_dir()]
+    return sorted(str(path) for path in names)
+
+
+def device_bind_arguments() -> list[str]:
+    """bubblewrap arguments passing the NVIDIA device nodes into the sandbox (after --dev)."""
+    return [arg for node in gpu_devices() for arg in ("--dev-bind", node, node)]

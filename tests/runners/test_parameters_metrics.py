@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 
+from reviewbot.core.models import MetricProblemKind
 from reviewbot.runners.metrics import read_metrics
 from reviewbot.runners.parameters import inject
 
@@ -39,10 +40,12 @@ def test_series_and_scalars_are_validated_one_by_one(tmp_path: Path) -> None:
             "series": {"curve": {"x": [1, 2], "y": [0.5, 0.25], "x_name": "epoch"},
                        "ragged": {"x": [1, 2, 3], "y": [1.0]}}}
     (tmp_path / "metrics.json").write_text(json.dumps(data))
-    metrics = read_metrics(tmp_path, "r1", None)
+    metrics = read_metrics(tmp_path, ".", "r1", None)
     assert metrics.scalars == {"ok": 1.5}
     assert set(metrics.series) == {"curve"}
-    assert metrics.problems == ["metric 'text': 'high' is not a number: refused",
+    assert [(p.kind, p.metric) for p in metrics.problems] == [
+        (MetricProblemKind.VALUE_REFUSED, name) for name in ("text", "flag", "inf", "ragged")]
+    assert metrics.messages() == ("metric 'text': 'high' is not a number: refused",
                                 "metric 'flag': True is not a number: refused",
                                 "metric 'inf': inf is not a finite number: refused",
-                                "series 'ragged': 3 x values and 1 y values: refused"]
+                                "series 'ragged': 3 x values and 1 y values: refused")
