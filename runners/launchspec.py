@@ -32,9 +32,17 @@ class KernelLaunch:
     seccomp: Path | None = None
 
 
-def kernel_argv(python: str) -> list[str]:
-    """The kernel itself, as the sandbox (or an unsandboxed run) starts it."""
-    return [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+def kernel_argv(python: str, folder: Path) -> list[str]:
+    """The kernel itself, as the sandbox (or an unsandboxed run) starts it.
+
+    ``-P`` keeps the notebook's folder off ``sys.path`` while the kernel starts, so a
+    submission's ``json.py`` cannot break it; the folder is put first again before the
+    first cell runs, as ``python -m`` would have, so the notebook imports its own modules.
+    """
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    first_line = f"__import__('sys').path.insert(0, {str(folder)!r})"
+    return [python, *safe_path, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            f"--IPKernelApp.exec_lines={first_line}"]
 
 
 def resource_limits(memory_bytes: int, file_bytes: int) -> dict[str, int]:

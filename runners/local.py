@@ -174,7 +174,8 @@ class LocalRunner:
     def _launcher(self, prepared: Prepared, request: RunRequest,
                   group: RunCgroup | None) -> list[str]:
         """The launcher's argv, after writing its spec: the kernel, sandboxed unless told."""
-        settings, kernel = self.settings, kernel_argv(prepared.kernel_python)
+        settings = self.settings
+        kernel = kernel_argv(prepared.kernel_python, prepared.notebook.parent)
         env = self._kernel_environment(prepared, request)
         rlimits = resource_limits(0 if self.gpu else settings.memory_mb << 20,
                                   settings.disk_mb << 20)

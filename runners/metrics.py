@@ -69,8 +69,12 @@ def read_metrics(scratch: Path, notebook_dir: str, run_id: str,
         text = read_inside(scratch, relative, MAX_METRICS_BYTES)
     except FileNotFoundError:
         text = None
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         metrics.add(MetricProblemKind.FILE_REFUSED, f"metrics.json {exc}: ignored")
+        return metrics
+    except OSError as exc:
+        metrics.add(MetricProblemKind.FILE_REFUSED,
+                    f"metrics.json cannot be read ({exc.strerror or exc}): ignored")
         return metrics
     if text is not None:
         _from_file(metrics, text, run_id)

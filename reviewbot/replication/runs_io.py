@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reviewbot.core.errors import UsageError
-from reviewbot.core.models import RunResult, Series, freeze
+from reviewbot.core.models import MetricProblem, MetricProblemKind, RunResult, Series, freeze
 
 RUNS_SCHEMA = "reviewbot.runs/1"
 REVIEW_SCHEMA = "reviewbot.review/1"
@@ -39,6 +39,8 @@ def run_dict(run: RunResult) -> dict[str, Any]:
         "device": run.device, "environment": dict(run.environment),
         "parameters": {k: _plain(v) for k, v in run.parameters.items()},
         "problems": list(run.problems),
+        "metric_problems": [{"kind": p.kind.value, "message": p.message, "metric": p.metric}
+                            for p in run.metric_problems],
     }
 
 
@@ -75,6 +77,14 @@ class _SeriesIn(BaseModel):
     x_name: str = "step"
 
 
+class _ProblemIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: MetricProblemKind
+    message: str = ""
+    metric: str = ""
+
+
 class _RunIn(BaseModel):
     model_config = ConfigDict(extra="ignore")  # newer writers may add fields
 
@@ -92,6 +102,7 @@ class _RunIn(BaseModel):
     environment: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)
+    metric_problems: list[_ProblemIn] = Field(default_factory=list)
 
     def result(self) -> RunResult:
         nan = float("nan")
@@ -102,7 +113,8 @@ class _RunIn(BaseModel):
             self.notebook, self.seed, self.ok, self.seconds, self.run_id,
             freeze({k: nan if v is None else v for k, v in self.scalars.items()}),
             freeze(series), self.error, self.error_cell, self.output_tail, self.device,
-            freeze(self.environment), freeze(self.parameters), tuple(self.problems))
+            freeze(self.environment), freeze(self.parameters), tuple(self.problems),
+            tuple(MetricProblem(p.kind, p.message, p.metric) for p in self.metric_problems))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from reviewbot.core.models import (
     CheckResult,
     ClaimVerdict,
     Finding,
+    MetricProblemKind,
     Review,
     Rule,
     RunResult,
@@ -113,7 +114,7 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
     failed = any(f.severity >= review.fail_on for f in findings)
     result = CheckResult(CHECK_ID, Status.FAILED if failed else Status.PASSED, findings,
                          freeze({"summary": summary(verdicts, runs)}))
-    extra = (*notes, *claims_notes(paper, runs))
+    extra = (*notes, *claims_notes(paper, runs), *run_notes(runs))
     return replace(review, results=(*review.results, result), runs=tuple(runs),
                    verdicts=verdicts, notes=(*review.notes, *extra))
 
@@ -123,6 +124,15 @@ def claims_notes(paper: PaperClaims, runs: Sequence[RunResult]) -> tuple[str, ..
         return (f"no claims are registered for {paper.name} (no {paper.name}.toml in the "
                 f"maintainers' papers folder): the runs were recorded, nothing was judged",)
     return ()
+
+
+def run_notes(runs: Sequence[RunResult]) -> tuple[str, ...]:
+    """Said once for information: the sandbox's guarantees, metrics accepted as they were."""
+    held = sorted({run.environment.get("sandbox_guarantees", "") for run in runs} - {""})
+    notes = [f"sandbox guarantees {text}" for text in held if not text.startswith("none")]
+    notes += sorted({p.message for run in runs for p in run.metric_problems
+                     if p.kind is MetricProblemKind.NOTE})
+    return tuple(notes)
 
 
 def summary(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]) -> str:
