@@ -85,25 +85,25 @@ def probe_guarantees() -> ProbeReport:
             return ProbeReport(_probe(Path(folder)))
         except SeccompUnsupported as exc:
             return ProbeReport((Guarantee("seccomp", False, str(exc)),))
-        except CgroupUnavailable as exc:
-            return ProbeReport((Guarantee("cgroup limits", False, str(exc)),))
 
 
 def _probe(folder: Path) -> tuple[Guarantee, ...]:
     layout = Layout.under(folder)
     layout.create()
     hand_over(layout.writable, sandbox_user())
-    group = create_run_cgroup(f"reviewbot-probe-{os.getpid()}", 256 << 20, 64)
     try:
-        seen, error = _run_probe(folder, layout, group.procs_files)
+        group = create_run_cgroup(f"reviewbot-probe-{os.getpid()}", 256 << 20, 64)
+        cgroup = Guarantee("cgroup limits", True, f"cgroup v{group.version} memory and pids "
+                           "per run")
+    except CgroupUnavailable as exc:  # the other guarantees are still worth knowing
+        group, cgroup = None, Guarantee("cgroup limits", False, str(exc))
+    try:
+        seen, error = _run_probe(folder, layout, group.procs_files if group else [])
     finally:
-        group.remove()
+        if group:
+            group.remove()
     held = [Guarantee("bubblewrap", bool(seen), error or "runs")]
-    if seen:
-        held += judge_probe(seen)
-    held.append(Guarantee("cgroup limits", True, f"cgroup v{group.version} memory and pids "
-                          "per run"))
-    return tuple(held)
+    return (*held, *(judge_probe(seen) if seen else []), cgroup)
 
 
 def _run_probe(folder: Path, layout: Layout, procs: list[str]) -> tuple[dict, str]:
@@ -135,7 +135,7 @@ def judge_probe(seen: dict) -> list[Guarantee]:
     filtered = seen.get("seccomp") == "2" and not seen.get("ptrace") and not seen.get("mount")
     network = str(seen.get("network", ""))
     return [
-        Guarantee("uid", uid == 65534 and _host_uid_not_root(),
+        Guarantee("uid", uid == 65534,
                   f"uid {uid} in the sandbox; on the host: {_host_uid_text()}"),
         Guarantee("capabilities", no_caps, "none" if no_caps else
                   f"effective {seen.get('cap_eff')}, permitted {seen.get('cap_prm')}"),
@@ -152,10 +152,6 @@ def judge_probe(seen: dict) -> list[Guarantee]:
                   "none (no interface up)" if "unreachable" in network
                   else f"reachable ({network})"),
     ]
-
-
-def _host_uid_not_root() -> bool:
-    return os.geteuid() != 0 or sandbox_user() is not None
 
 
 def _host_uid_text() -> str:
