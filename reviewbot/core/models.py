@@ -162,7 +162,6 @@ class MetricProblemKind(enum.Enum):
     VALUE_REFUSED = "value_refused"  # one metric's value refused (NaN, inf, wrong type)
     FILE_REFUSED = "file_refused"  # metrics.json or the scraps ignored as a whole
     NONE_RECORDED = "none_recorded"
-    MORE = "more"  # further problems, counted but not listed
     NOTE = "note"  # accepted, said for information (e.g. written without a run_id)
 
 

@@ -8,6 +8,7 @@ from reviewbot.core.models import MetricProblem, MetricProblemKind, RunResult
 from reviewbot.replication.claims import Claim, StatsSettings, load_paper
 from reviewbot.replication.judge import gather
 from reviewbot.replication.runs_io import read_runs, write_runs
+from reviewbot.replication.verdicts import run_notes
 from tests.conftest import write_tree
 from tests.reviewbot.replication.test_replication import NAME, claims_toml
 
@@ -42,3 +43,12 @@ def test_metric_problems_survive_a_runs_file(tmp_path: Path) -> None:
     stored = read_runs(tmp_path / "runs.json")[0].runs
     assert [run.metric_problems for run in stored] == [(refused,)] * 3
     assert gather(_claim(tmp_path), stored).reason == "invalid_value"
+
+
+def test_the_review_notes_the_sandbox_guarantees_and_metrics_taken_without_run_id() -> None:
+    note = MetricProblem(MetricProblemKind.NOTE, "metrics.json has no run_id: accepted")
+    runs = _runs(environment={"sandbox_guarantees": "held: uid, seccomp"},
+                 metric_problems=(note,))
+    assert run_notes(runs) == ("sandbox guarantees held: uid, seccomp",
+                               "metrics.json has no run_id: accepted")
+    assert run_notes(_runs(environment={"sandbox_guarantees": "none: --no-sandbox"})) == ()
