@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.runners.cgroups import CgroupUnavailable, create_run_cgroup
-from reviewbot.runners.launchspec import KernelLaunch, resource_limits, write_launch, write_seccomp
+from reviewbot.runners.launchspec import (
+    KernelLaunch,
+    kernel_log_tail,
+    resource_limits,
+    write_launch,
+    write_seccomp,
+)
 from reviewbot.runners.sandbox import Layout, bwrap_command, bwrap_path, hand_over, sandbox_user
 from reviewbot.runners.seccomp import SeccompUnsupported
 
@@ -121,10 +127,11 @@ def _run_probe(folder: Path, layout: Layout, procs: list[str]) -> tuple[dict, st
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=folder)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {}, f"the sandbox could not be started: {exc}"
+    said = kernel_log_tail(folder).strip().splitlines()  # the launcher sends output there
     try:
-        return json.loads(done.stdout.strip().splitlines()[-1]), ""
+        return json.loads(said[-1]), ""
     except (ValueError, IndexError):
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        last = (said or done.stderr.strip().splitlines() or ["no message"])[-1]
         return {}, f"bwrap failed: {last}"
 
 

@@ -3,8 +3,9 @@
 The kernelspec the runner writes starts ``python -I -S launch.py SPEC CONNECTION_FILE``.
 This joins the run's control groups (so everything the sandbox starts is counted), sets the
 per-process limits (core dumps off, file size, address space on CPU-only runs), hands the
-connection file to the sandbox's user when we are root, opens the seccomp program, and
-replaces itself with bubblewrap (or, without a sandbox, with the kernel).
+connection file to the sandbox's user when we are root, points the kernel's standard
+streams at its own log file (so it shares no pipe with the runner or the parent), opens the
+seccomp program, and replaces itself with bubblewrap (or, without a sandbox, the kernel).
 """
 
 import json
@@ -24,6 +25,8 @@ def main(argv: list[str]) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
     if spec["owner"] is not None:
         os.chown(connection_file, *spec["owner"])
+    _redirect(os.open(os.devnull, os.O_RDONLY), [0])
+    _redirect(os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), [1, 2])
     seccomp_fd = -1
     if spec["seccomp"]:
         seccomp_fd = os.open(spec["seccomp"], os.O_RDONLY)
@@ -31,6 +34,12 @@ def main(argv: list[str]) -> None:
     command = [arg.replace("{connection_file}", connection_file)
                   .replace("{seccomp_fd}", str(seccomp_fd)) for arg in spec["command"]]
     os.execvpe(command[0], command, spec["env"])
+
+
+def _redirect(fd: int, targets: list[int]) -> None:
+    for target in targets:
+        os.dup2(fd, target)
+    os.close(fd)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from reviewbot.runners.seccomp import filter_program
 
 LAUNCHER = Path(__file__).with_name("launch.py")
 KERNEL_NAME = "reviewbot-python"
+KERNEL_LOG = "kernel.log"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class KernelLaunch:
     rlimits: Mapping[str, int] = field(default_factory=dict)
     owner: tuple[int, int] | None = None  # who must read the connection file (root only)
     seccomp: Path | None = None
+    log: Path | None = None  # the kernel's stdout and stderr (default: kernel.log beside SPEC)
 
 
 def kernel_argv(python: str, folder: Path) -> list[str]:
@@ -69,8 +71,19 @@ def write_launch(folder: Path, launch: KernelLaunch) -> list[str]:
         "command": list(launch.command), "env": dict(launch.env),
         "cgroup_procs": list(launch.cgroup_procs), "rlimits": dict(launch.rlimits),
         "owner": list(launch.owner) if launch.owner else None,
-        "seccomp": str(launch.seccomp) if launch.seccomp else None}))
+        "seccomp": str(launch.seccomp) if launch.seccomp else None,
+        "log": str(launch.log or folder / KERNEL_LOG)}))
     return [sys.executable, "-I", "-S", str(LAUNCHER), str(spec), "{connection_file}"]
+
+
+def kernel_log_tail(folder: Path, max_bytes: int = 8192) -> str:
+    """The end of what the kernel printed outside any cell (crashes, import errors)."""
+    try:
+        with open(folder / KERNEL_LOG, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, 2) - max_bytes))
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def write_kernelspec(jupyter_path: Path, argv: Sequence[str]) -> None:

@@ -40,6 +40,7 @@ from reviewbot.runners.launchspec import (
     KERNEL_NAME,
     KernelLaunch,
     kernel_argv,
+    kernel_log_tail,
     resource_limits,
     write_kernelspec,
     write_launch,
@@ -218,7 +219,7 @@ class LocalRunner:
             notebook=request.notebook, seed=request.seed, ok=not error, seconds=seconds,
             run_id=request.run_id, scalars=metrics.scalars, series=metrics.series,
             error=error, error_cell=cell,
-            output_tail=result.get("output_tail") or _raw_tail(outcome),
+            output_tail=result.get("output_tail") or _raw_tail(outcome, prepared.folder),
             device=describe_device(self.gpu, environment), environment=environment,
             parameters=dict(prepared.overrides),
             problems=metrics.messages(), metric_problems=tuple(metrics.problems))
@@ -296,6 +297,7 @@ def _run_error(outcome: ChildOutcome, injection: Injection,
             injection.original_cell(outcome.result.get("error_cell")))
 
 
-def _raw_tail(outcome: ChildOutcome) -> str:
-    lines = outcome.raw_tail.decode(errors="replace").splitlines()
-    return "\n".join(lines[-20:])
+def _raw_tail(outcome: ChildOutcome, folder: Path) -> str:
+    """What the runner and the kernel printed last, when the run gave no result."""
+    text = outcome.raw_tail.decode(errors="replace") + "\n" + kernel_log_tail(folder)
+    return "\n".join(line for line in text.splitlines() if line.strip())[-4000:]

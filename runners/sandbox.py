@@ -1,10 +1,11 @@
 """The bubblewrap sandbox a notebook's kernel lives in, and the environment it is given.
 
-Only the kernel is inside. It sees an allowlisted filesystem: the system folders a Python
-(and CUDA) kernel needs, read-only (/usr and its links, a few files of /etc, /sys when a GPU
-is passed); the kernel's interpreter and packages, read-only; the run's scratch copy, HOME and
-kernel sockets, writable; a size-capped /tmp and /dev/shm. Nothing else of the host exists
-there: no /home, /root, /srv, /opt, /var, no data folder, job store, index or keys.
+Only the kernel is inside. It sees an allowlisted filesystem on a read-only root: the
+system folders a Python (and CUDA) kernel needs, read-only (/usr and its links, a few files
+of /etc, /sys when a GPU is passed); the kernel's interpreter and packages, read-only; the
+run's scratch copy, HOME and kernel sockets, writable; a size-capped /tmp and /dev/shm.
+Nothing else of the host exists there: no /home, /root, /srv, /opt, /var (beyond the way
+down to a bound interpreter), no data folder, job store, index or keys.
 
 It has its own network namespace (no interface up), PID namespace (pid 1 is bubblewrap's;
 the runner is invisible), IPC and UTS namespaces, no capabilities, ``no_new_privs``, a seccomp
@@ -122,7 +123,7 @@ def bwrap_command(layout: Layout, cwd: Path, env: Mapping[str, str], inner: Sequ
     command += masked_key_arguments(read_only)
     for folder in layout.writable:
         command += ["--bind", str(folder), str(folder)]
-    command += ["--chdir", str(cwd), "--clearenv"]
+    command += ["--remount-ro", "/", "--chdir", str(cwd), "--clearenv"]
     for name, value in env.items():
         command += ["--setenv", name, value]
     return [*command, "--", *_drop_to_sandbox_user(), *inner]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.runners.guarantees import probe_guarantees
+from reviewbot.runners.guarantees import hidden_paths, probe_guarantees
 from tests.conftest import REPO_ROOT
 from tests.runners.notebooks import Ran, run_cells
 
@@ -130,7 +130,10 @@ def test_a_forged_result_from_the_kernel_does_not_count(tmp_path: Path) -> None:
     pids = [int(pid) for pid in re.search(r"pids \[([\d, ]+)\]", ran.outputs())[1].split(",")]
     assert max(pids) < 20  # only the sandbox's own processes are visible
     assert "syscall EPERM" in ran.outputs()  # pidfd_getfd on every other process
-    assert "ALLOWED" not in ran.outputs() and "FORGED" not in ran.outputs()
+    assert "ALLOWED" not in ran.outputs()
+    # the only descriptors reachable are bubblewrap's stdio: /dev/null and the kernel's log
+    assert set(re.findall(r"FORGED into (\S+)", ran.outputs())) <= {
+        "/proc/1/fd/0", "/proc/1/fd/1", "/proc/1/fd/2"}
 
 
 def test_modules_in_the_submission_do_not_shadow_the_runner(tmp_path: Path) -> None:
@@ -253,15 +256,24 @@ def test_ptrace_namespaces_and_kernel_facilities_are_refused(tmp_path: Path) -> 
 
 def test_host_files_outside_the_allowlist_are_not_visible(
         tmp_path: Path, marker: str, planted: dict[str, Path]) -> None:
-    paths = ["/etc/shadow", "/etc/ssh", "/srv", "/opt", "/var/lib", "/home", "/mnt",
+    paths = ["/etc/shadow", "/etc/ssh", "/srv", "/opt", "/var/lib", "/home", "/mnt", "/root",
              str(tmp_path / "data"), str(REPO_ROOT / "reviewbot"), str(REPO_ROOT / ".git"),
              str(Path.home() / ".ssh")]
-    cells = [f"import os\nfor path in {paths!r}:\n    print(path, os.path.exists(path))\n"
+    way_down = {path: allowed for path, allowed in hidden_paths().items() if path in paths}
+    cells = [f"import json, os\nfor path in {paths!r}:\n"
+             "    seen = os.path.exists(path)\n"
+             "    if os.path.isdir(path):\n"
+             "        seen = sorted(os.listdir(path))\n"
+             "    print('SEEN', json.dumps([path, seen]))\n"
              "print('etc', sorted(os.listdir('/etc')))"]
     ran = run_cells(tmp_path, cells)
     assert ran.result.ok, ran.result.error
-    for path in paths:
-        assert f"{path} False" in ran.outputs()
+    seen = dict(json.loads(line[5:]) for line in ran.outputs().splitlines()
+                if line.startswith("SEEN "))
+    assert set(seen) == set(paths)
+    for path, what in seen.items():  # absent, or only the way down to the kernel's Python
+        allowed = set(way_down.get(path, []))
+        assert what is False or (isinstance(what, list) and set(what) <= allowed), (path, what)
     etc = ran.outputs().split("etc ")[-1]
     assert "shadow" not in etc and "ssh" not in etc and "'passwd'" in etc
     assert not _leaked(ran, marker)
