@@ -106,6 +106,9 @@ class LocalRunner:
                 group = self._cgroup(Path(tmp).name)
             except (RunSetupError, EnvironmentBuildError, CgroupUnavailable) as exc:
                 return self._failed(request, str(exc), time.monotonic() - started)
+            except OSError as exc:  # an unreadable file in the submission, a full disk
+                return self._failed(request, f"the run could not be prepared: {exc}",
+                                    time.monotonic() - started)
             try:
                 outcome = self._execute(prepared, request, progress, group)
                 breaches = group.breaches() if group else []

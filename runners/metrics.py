@@ -14,6 +14,7 @@ is refused.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -97,7 +98,9 @@ def read_inside(root: Path, relative: Path, max_bytes: int) -> bytes:
     folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         for part in relative.parts[:-1]:
-            folder = _open_step(folder, part, os.O_RDONLY | os.O_DIRECTORY)
+            inner = _open_step(folder, part, os.O_RDONLY | os.O_DIRECTORY)
+            os.close(folder)
+            folder = inner
         handle = _open_step(folder, relative.name, os.O_RDONLY | os.O_NONBLOCK)
     finally:
         os.close(folder)
@@ -111,16 +114,13 @@ def read_inside(root: Path, relative: Path, max_bytes: int) -> bytes:
 
 
 def _open_step(folder: int, name: str, flags: int) -> int:
-    """Open ``name`` in ``folder`` (closing ``folder``); a link there is refused."""
+    """Open ``name`` in ``folder``; a link there is refused."""
     try:
         return os.open(name, flags | os.O_NOFOLLOW, dir_fd=folder)
     except OSError as exc:
-        if exc.errno in (40, 20):  # ELOOP: a link; ENOTDIR: a link or file on the way
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link, or a link or file on the way
             raise ValueError("is a link or lies behind one, and links are not followed") from None
         raise
-    finally:
-        if flags & os.O_DIRECTORY:
-            os.close(folder)
 
 
 def read_notebook_json(path: Path) -> dict | None:

@@ -49,3 +49,16 @@ def test_series_and_scalars_are_validated_one_by_one(tmp_path: Path) -> None:
                                 "metric 'flag': True is not a number: refused",
                                 "metric 'inf': inf is not a finite number: refused",
                                 "series 'ragged': 3 x values and 1 y values: refused")
+
+
+def test_a_link_on_the_way_to_metrics_json_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "host"
+    elsewhere.mkdir()
+    (elsewhere / "metrics.json").write_text('{"scalars": {"stolen": 1.0}}')
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "notebooks").symlink_to(elsewhere)
+    metrics = read_metrics(scratch, "notebooks", "r1", None)
+    assert metrics.scalars == {}
+    assert metrics.messages() == ("metrics.json is a link or lies behind one, and links are "
+                                  "not followed: ignored",)
