@@ -307,3 +307,13 @@ def test_run_refuses_and_names_the_guarantee_that_does_not_hold(tmp_path: Path) 
     assert "cannot run notebooks in a sandbox here (not held: cgroup limits: cannot create a " \
            "cgroup for the run" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_gpu_worker_does_not_start_without_every_guarantee(tmp_path: Path) -> None:
+    env = {**os.environ, "REVIEWBOT_GITHUB_TOKEN": "t", "REVIEWBOT_DATA_DIR": str(tmp_path),
+           "REVIEWBOT_CGROUP": f"no-such-group-{uuid.uuid4().hex[:8]}/run"}
+    done = subprocess.run([str(Path(sys.executable).parent / "reviewbot"), "worker", "--queue",
+                           "gpu"], capture_output=True, text=True, timeout=300, env=env,
+                          cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not held: cgroup limits" in done.stderr and "Traceback" not in done.stderr
