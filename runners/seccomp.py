@@ -67,32 +67,39 @@ def _statement(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k)
 
 
+Statement = tuple[int, int, str | None, str | None]  # code, k, jump if true, if false
+VERDICTS = {"allow": RET_ALLOW, "eperm": RET_ERRNO | errno.EPERM,
+            "enosys": RET_ERRNO | errno.ENOSYS, "kill": RET_KILL_PROCESS}
+
+
 def filter_program(machine: str | None = None) -> bytes:
     """The compiled filter for ``machine`` (default: this one), ready for ``bwrap --seccomp``."""
     machine = machine or platform.machine()
     if machine not in ARCHITECTURES:
         raise SeccompUnsupported(f"no seccomp filter for the {machine} architecture")
+    return _assemble(_statements(machine))
+
+
+def _statements(machine: str) -> list[Statement]:
+    """The checks in order; jumps name one of ``VERDICTS`` (None: the next statement)."""
     arch, numbers = ARCHITECTURES[machine]
-    denied = [numbers[name] for name in DENIED if name in numbers]
-    # The four verdicts sit at the end; a jump's offset counts the statements it skips.
-    body: list[tuple[int, int, str | None, str | None]] = [
-        (LD_W_ABS, ARCH_OFFSET, None, None),
-        (JEQ_K, arch, None, "kill"),
-        (LD_W_ABS, NR_OFFSET, None, None),
-    ]
+    body: list[Statement] = [(LD_W_ABS, ARCH_OFFSET, None, None), (JEQ_K, arch, None, "kill"),
+                             (LD_W_ABS, NR_OFFSET, None, None)]
     if machine == "x86_64":
         body.append((JGE_K, X32_SYSCALL_BIT, "eperm", None))
-    body += [(JEQ_K, number, "eperm", None) for number in denied]
-    body += [(JEQ_K, numbers["clone3"], "enosys", None),
-             (JEQ_K, numbers["clone"], None, "allow"),
-             (LD_W_ABS, ARG0_LOW_OFFSET, None, None),
-             (JSET_K, NAMESPACE_FLAGS, "eperm", "allow")]
-    verdicts = {"allow": RET_ALLOW, "eperm": RET_ERRNO | errno.EPERM,
-                "enosys": RET_ERRNO | errno.ENOSYS, "kill": RET_KILL_PROCESS}
-    where = {name: len(body) + index for index, name in enumerate(verdicts)}
+    body += [(JEQ_K, numbers[name], "eperm", None) for name in DENIED if name in numbers]
+    return [*body, (JEQ_K, numbers["clone3"], "enosys", None),
+            (JEQ_K, numbers["clone"], None, "allow"),
+            (LD_W_ABS, ARG0_LOW_OFFSET, None, None),
+            (JSET_K, NAMESPACE_FLAGS, "eperm", "allow")]
+
+
+def _assemble(body: list[Statement]) -> bytes:
+    """The statements, then the verdicts; a jump's offset counts the statements it skips."""
+    where = {name: len(body) + index for index, name in enumerate(VERDICTS)}
     program = b""
     for index, (code, k, true, false) in enumerate(body):
         jt = where[true] - index - 1 if true else 0
         jf = where[false] - index - 1 if false else 0
         program += _statement(code, k, jt, jf)
-    return program + b"".join(_statement(RET_K, value) for value in verdicts.values())
+    return program + b"".join(_statement(RET_K, value) for value in VERDICTS.values())
