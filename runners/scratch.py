@@ -2,7 +2,8 @@
 
 Symbolic links are copied as the file they point to only when that file is inside the
 submission; links out of it, and files over the size limit, are left out. Any committed
-metrics.json is removed so only what this run writes can be read back.
+metrics.json is removed so only what this run writes can be read back. ``FolderQuota``
+measures what the run keeps in its writable folder while it runs (the disk quota).
 """
 
 from __future__ import annotations
