@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reviewbot.runners.cgroups import CgroupUnavailable, create_run_cgroup
 from reviewbot.runners.launchspec import (
+    KERNEL_LOG,
     KernelLaunch,
     kernel_log_tail,
     resource_limits,
@@ -127,7 +128,7 @@ def _run_probe(folder: Path, layout: Layout, procs: list[str]) -> tuple[dict, st
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=folder)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {}, f"the sandbox could not be started: {exc}"
-    said = kernel_log_tail(folder).strip().splitlines()  # the launcher sends output there
+    said = kernel_log_tail(folder / KERNEL_LOG).strip().splitlines()  # the launcher wrote it
     try:
         return json.loads(said[-1]), ""
     except (ValueError, IndexError):

@@ -76,10 +76,10 @@ def write_launch(folder: Path, launch: KernelLaunch) -> list[str]:
     return [sys.executable, "-I", "-S", str(LAUNCHER), str(spec), "{connection_file}"]
 
 
-def kernel_log_tail(folder: Path, max_bytes: int = 8192) -> str:
+def kernel_log_tail(log: Path, max_bytes: int = 8192) -> str:
     """The end of what the kernel printed outside any cell (crashes, import errors)."""
     try:
-        with open(folder / KERNEL_LOG, "rb") as handle:
+        with open(log, "rb") as handle:
             handle.seek(max(0, handle.seek(0, 2) - max_bytes))
             return handle.read().decode(errors="replace")
     except OSError:

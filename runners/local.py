@@ -183,14 +183,16 @@ class LocalRunner:
         env = self._kernel_environment(prepared, request)
         rlimits = resource_limits(0 if self.gpu else settings.memory_mb << 20,
                                   settings.disk_mb << 20)
+        log = prepared.layout.log
         if not self.sandbox:
-            return write_launch(prepared.folder, KernelLaunch(kernel, env, rlimits=rlimits))
+            return write_launch(prepared.folder, KernelLaunch(kernel, env, rlimits=rlimits,
+                                                              log=log))
         command = bwrap_command(prepared.layout, prepared.notebook.parent, env, kernel,
                                 [prepared.kernel_python], readable=[RECORD_DIR], gpu=self.gpu,
                                 tmp_bytes=settings.tmp_mb << 20)
         return write_launch(prepared.folder, KernelLaunch(
             command, {"PATH": "/usr/bin:/bin"}, group.procs_files if group else (), rlimits,
-            prepared.user, write_seccomp(prepared.folder)))
+            prepared.user, write_seccomp(prepared.folder), log))
 
     def _kernel_environment(self, prepared: Prepared, request: RunRequest) -> dict[str, str]:
         python_bin = str(Path(prepared.kernel_python).parent)
@@ -222,7 +224,7 @@ class LocalRunner:
             notebook=request.notebook, seed=request.seed, ok=not error, seconds=seconds,
             run_id=request.run_id, scalars=metrics.scalars, series=metrics.series,
             error=error, error_cell=cell,
-            output_tail=result.get("output_tail") or _raw_tail(outcome, prepared.folder),
+            output_tail=result.get("output_tail") or _raw_tail(outcome, prepared.layout.log),
             device=describe_device(self.gpu, environment), environment=environment,
             parameters=dict(prepared.overrides),
             problems=metrics.messages(), metric_problems=tuple(metrics.problems))
@@ -300,7 +302,7 @@ def _run_error(outcome: ChildOutcome, injection: Injection,
             injection.original_cell(outcome.result.get("error_cell")))
 
 
-def _raw_tail(outcome: ChildOutcome, folder: Path) -> str:
+def _raw_tail(outcome: ChildOutcome, log: Path) -> str:
     """What the runner and the kernel printed last, when the run gave no result."""
-    text = outcome.raw_tail.decode(errors="replace") + "\n" + kernel_log_tail(folder)
+    text = outcome.raw_tail.decode(errors="replace") + "\n" + kernel_log_tail(log)
     return "\n".join(line for line in text.splitlines() if line.strip())[-4000:]

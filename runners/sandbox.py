@@ -72,6 +72,12 @@ class Layout:
     def writable(self) -> tuple[Path, ...]:
         return (self.scratch, self.home, self.runtime)
 
+    @property
+    def log(self) -> Path:
+        """The kernel's stdout and stderr: beside the bound folders, inside the disk quota,
+        and not visible in the sandbox."""
+        return self.scratch.parent / "kernel.log"
+
     @classmethod
     def under(cls, folder: Path) -> Layout:
         """The layout in a run folder: everything the kernel may write under ``rw/``."""
