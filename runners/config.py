@@ -48,11 +48,17 @@ class RunnerConfig(BaseModel):
                                          "the last seed")
     cell_timeout_s: float = Field(1800.0, gt=0, description="seconds one cell may run")
     notebook_timeout_s: float = Field(7200.0, gt=0, description="seconds one whole run may take")
-    memory_mb: int = Field(8192, ge=0, description="address-space limit of the kernel in MiB "
-                                                   "(RLIMIT_AS; 0 = none; not applied when a GPU "
-                                                   "is passed through)")
+    memory_mb: int = Field(8192, ge=0, description="memory of the whole sandbox in MiB (its "
+                                                   "cgroup, in-memory files included), and the "
+                                                   "address-space limit of each process on "
+                                                   "CPU-only runs (0 = none)")
     max_processes: int = Field(1024, ge=0, description="processes and threads the sandbox may "
-                                                       "hold (RLIMIT_NPROC; 0 = none)")
+                                                       "hold (its cgroup's pids limit; 0 = none)")
+    disk_mb: int = Field(10240, ge=0, description="MiB the run may keep in its folder (the "
+                                                  "scratch copy and HOME) and write to one file "
+                                                  "(0 = none)")
+    tmp_mb: int = Field(1024, gt=0, description="size in MiB of the sandbox's /tmp and of its "
+                                                "/dev/shm (in-memory, each)")
     max_output_bytes: int = Field(20_000_000, gt=0, description="bytes of cell output a run may "
                                                                 "print before it is stopped")
     max_copy_file_bytes: int = Field(200_000_000, gt=0, description="files larger are left out "

@@ -72,3 +72,14 @@ def gpu_binding(device_nodes: Sequence[str], gpu: str) -> tuple[list[str], dict[
     for node in sorted(shared) + own:
         arguments += ["--dev-bind", node, node]
     return arguments, {"CUDA_VISIBLE_DEVICES": gpu, "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
+
+
+def gpu_devices() -> list[str]:
+    """NVIDIA device nodes present on this machine (none on a CPU host)."""
+    names = [path for path in Path("/dev").glob("nvidia*") if not path.is_dir()]
+    return sorted(str(path) for path in names)
+
+
+def device_bind_arguments() -> list[str]:
+    """bubblewrap arguments passing the NVIDIA device nodes into the sandbox (after --dev)."""
+    return [arg for node in gpu_devices() for arg in ("--dev-bind", node, node)]

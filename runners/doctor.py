@@ -1,4 +1,9 @@
-"""``reviewbot doctor``: what this machine can run, each item tried rather than assumed."""
+"""``reviewbot doctor``: what this machine can run, each item tried rather than assumed.
+
+The sandbox's guarantees (bubblewrap, uid, capabilities, seccomp, user namespaces, cgroup
+limits, filesystem view, network) come from a probe started exactly as a kernel is; each
+is printed with what was seen. The exit status is 1 unless every guarantee held.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.core import environment
-from reviewbot.runners.device import gpu_names
-from reviewbot.runners.sandbox import (
-    gpu_devices,
-    process_limit_note,
-    sandbox_available,
-    sandbox_user,
-)
-
-TF_PROBE = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
-            "print(tf.__version__, len(tf.config.list_physical_devices('GPU')))")
+from reviewbot.runners.device import gpu_devices, gpu_names
+from reviewbot.runners.facts import TF_GPU_PROBE
+from reviewbot.runners.guarantees import probe_guarantees
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,11 @@ class Item:
 
 def diagnose() -> list[Item]:
     """Every item the doctor reports, in the order printed."""
-    sandbox_ok, sandbox_detail = sandbox_available()
+    report = probe_guarantees()
+    guarantees = [Item(f"sandbox: {item.name}", item.held, item.detail)
+                  for item in report.guarantees]
     return [
-        Item("sandbox (bubblewrap)", sandbox_ok, sandbox_detail),
-        _process_limit(),
+        *guarantees,
         _gpus(),
         _tensorflow(),
         _package("nbclient"),
@@ -54,8 +53,8 @@ def _gpus() -> Item:
 
 def _tensorflow() -> Item:
     try:
-        done = subprocess.run([sys.executable, "-c", TF_PROBE], capture_output=True,
-                              text=True, timeout=180)
+        done = subprocess.run([sys.executable, "-I", "-c", TF_GPU_PROBE], capture_output=True,
+                              text=True, timeout=180, cwd="/")
     except subprocess.TimeoutExpired:
         return Item("TensorFlow", False, "importing tensorflow took over 180 s")
     if done.returncode != 0:
@@ -85,12 +84,7 @@ def run_doctor() -> int:
     width = max(len(item.name) for item in items)
     for item in items:
         print(f"{item.name:<{width}}  {'ok ' if item.ok else 'NO '}  {item.detail}")
-    sandbox_ok = items[0].ok
+    sandbox_ok = all(item.ok for item in items if item.name.startswith("sandbox: "))
     if not sandbox_ok:
         print("\nNotebooks can only run here with --no-sandbox (never in the service).")
     return 0 if sandbox_ok else 1
-
-
-def _process_limit() -> Item:
-    note = process_limit_note(sandbox_user())
-    return Item("process limit", not note.startswith("not enforced"), note)

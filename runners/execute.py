@@ -1,19 +1,25 @@
-"""The child process that executes one notebook (inside the sandbox when there is one).
+"""The runner: the trusted process that executes one notebook in a sandboxed kernel.
 
-``python -m reviewbot.runners.execute '<json>'`` sets the resource limits (inherited by the
-kernel it starts), runs the notebook cell by cell with nbclient, and writes JSON lines to
-the file descriptor it was given: ``{"event": "start", ...}`` before each cell, ``{"event":
-"cell", ...}`` after it, and one ``{"event": "result", ...}`` at the end. The kernel does not
-inherit that descriptor, so the notebook cannot forge a result.
+``python -I -m reviewbot.runners.execute '<json>'`` runs outside the sandbox, as the
+reviewbot's own user, from the run's folder (not the submission's). It starts the kernel
+through the run's kernelspec (the launcher, then bubblewrap), talks to it over Unix sockets
+in the run's runtime folder, runs the notebook cell by cell with nbclient, and writes JSON
+lines to the file descriptor it was given: ``{"event": "start", ...}`` before each cell,
+``{"event": "cell", ...}`` after it, and one ``{"event": "result", ...}`` at the end.
+
+The kernel cannot reach this process: another uid (or a user namespace), another PID
+namespace, no descriptor of ours (jupyter_client closes them all when it starts the kernel),
+and a seccomp filter against ptrace. What the kernel sends is treated as the notebook's
+output, never as the run's result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,20 +32,6 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 TAIL_LINES = 20
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-INTROSPECTION = """\
-import json as _rb_json, sys as _rb_sys
-_rb_info = {"python": _rb_sys.version.split()[0]}
-if "tensorflow" in _rb_sys.modules:
-    try:
-        from tensorflow.python.framework import config as _rb_tf_config
-        import tensorflow as _rb_tf
-        _rb_info["tensorflow"] = _rb_tf.__version__
-        _rb_info["op_determinism"] = str(bool(_rb_tf_config.is_op_determinism_enabled()))
-        _rb_info["tensorflow_gpus"] = str(len(_rb_tf.config.list_physical_devices("GPU")))
-    except Exception as _rb_error:
-        _rb_info["tensorflow_error"] = repr(_rb_error)[:200]
-print(_rb_json.dumps(_rb_info))
-"""
 
 
 class OutputLimitExceeded(Exception):
@@ -59,6 +51,7 @@ class LimitedClient(NotebookClient):
         self.output_bytes = 0
         self.output_overflow = False
         self.interrupting: asyncio.Future | None = None  # kept so the task is not collected
+        self.runtime = ""
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         self.output_bytes += _message_size(msg.get("content", {}))
@@ -70,18 +63,19 @@ class LimitedClient(NotebookClient):
         return None
 
 
+    def create_kernel_manager(self) -> Any:
+        """A kernel manager speaking over Unix sockets in the runtime folder (the sandbox has
+        no network to carry TCP)."""
+        manager = super().create_kernel_manager()
+        manager.transport = "ipc"
+        manager.ip = str(Path(self.runtime) / "kernel")
+        manager.connection_file = str(Path(self.runtime) / "kernel.json")
+        return manager
+
+
 def _message_size(content: dict) -> int:
     data = content.get("data", {})
     return len(str(content.get("text", ""))) + sum(len(str(value)) for value in data.values())
-
-
-def apply_limits(memory_bytes: int, max_processes: int) -> None:
-    """Resource limits of this process, inherited by the kernel and everything it starts."""
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    if max_processes:
-        resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
 
 
 class Execution:
@@ -95,9 +89,9 @@ class Execution:
             self.nb, args["max_output_bytes"], kernel_name=args["kernel_name"],
             timeout=int(args["cell_timeout_s"]), shutdown_kernel="immediate",
             resources={"metadata": {"path": str(Path(args["notebook"]).parent)}})
+        self.client.runtime = args["runtime"]
         self.started = time.monotonic()
         self.current = 0  # 1-based number of the cell being run
-        self.environment: dict[str, str] = {}
 
     def emit(self, event: str, **fields: Any) -> None:
         self.events.write(json.dumps({"event": event, **fields}) + "\n")
@@ -109,13 +103,11 @@ class Execution:
             with self.client.setup_kernel():
                 self.client.wait_for_reply(self.client.kc.kernel_info())
                 failure = self._run_cells()
-                if not failure or failure.get("kernel_alive"):
-                    self.environment = self._introspect()
         except Exception as exc:  # every way a run can end badly is reported, not raised
             failure = describe_failure(exc, self)
         failure.pop("kernel_alive", None)
-        nbformat.write(self.nb, self.args["output"])
-        return {"ok": not failure, "cells": len(self.nb.cells), "environment": self.environment,
+        _write_executed(self.nb, self.args["output"])
+        return {"ok": not failure, "cells": len(self.nb.cells),
                 "seconds": time.monotonic() - self.started,
                 "output_tail": output_tail(self.nb.cells[: max(self.current, 1)]), **failure}
 
@@ -142,23 +134,11 @@ class Execution:
             raise StopRun()
         self.client.timeout = max(1, math.ceil(min(self.args["cell_timeout_s"], left)))
 
-    def _introspect(self) -> dict[str, str]:
-        """Python and TensorFlow versions, determinism and GPUs, as the kernel sees them."""
-        cell = nbformat.v4.new_code_cell(INTROSPECTION)
-        self.client.timeout = 30
-        self.nb.cells.append(cell)  # nbclient looks cells up by index; removed right after
-        try:
-            self.client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
-        except Exception:  # a kernel that cannot answer leaves the environment unknown
-            return {}
-        finally:
-            self.nb.cells.pop()
-        text = "".join(out.get("text", "") for out in cell.outputs if out.get("name") == "stdout")
-        try:
-            info = json.loads(text.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            return {}
-        return {str(key): str(value) for key, value in info.items()}
+
+def _write_executed(nb: Any, path: str) -> None:
+    """Write the executed notebook; outputs too deeply nested to write leave none."""
+    with contextlib.suppress(RecursionError, ValueError, OSError):
+        nbformat.write(nb, path)  # on failure the parent reads "no executed notebook"
 
 
 def describe_failure(exc: Exception, run: Execution) -> dict[str, Any]:
@@ -168,7 +148,7 @@ def describe_failure(exc: Exception, run: Execution) -> dict[str, Any]:
         error = (f"the notebook printed more than the output limit of "
                  f"{limits['max_output_bytes']:,} bytes; the run was stopped")
     elif isinstance(exc, CellExecutionError):
-        error = describe_cell_error(exc.ename, exc.evalue)
+        error = describe_cell_error(exc.ename, exc.evalue, limits)
     elif isinstance(exc, CellTimeoutError | StopRun):
         error = describe_timeout(run)
     elif isinstance(exc, DeadKernelError):
@@ -179,9 +159,11 @@ def describe_failure(exc: Exception, run: Execution) -> dict[str, Any]:
     return {"error": error, "error_cell": cell}
 
 
-def describe_cell_error(ename: str, evalue: str) -> str:
+def describe_cell_error(ename: str, evalue: str, limits: dict[str, Any] | None = None) -> str:
     """The exception a cell raised, said in terms of what the sandbox allows."""
     message = f"{ename}: {evalue}".strip()
+    if re.search(r"No space left on device|File too large|Disk quota exceeded", evalue):
+        return f"the run reached a disk limit ({describe_disk_limits(limits or {})}): {message}"
     if ename == "StdinNotImplementedError":
         return ("the notebook asked for keyboard input (input()), which an unattended run "
                 f"cannot give: {message}")
@@ -191,6 +173,15 @@ def describe_cell_error(ename: str, evalue: str) -> str:
                  r"Connection refused|nodename nor servname", evalue, re.IGNORECASE):
         return f"the notebook tried to reach the network, which review runs do not have: {message}"
     return message
+
+
+def describe_disk_limits(limits: dict[str, Any]) -> str:
+    parts = []
+    if limits.get("disk_mb"):
+        parts.append(f"{limits['disk_mb']:,} MiB for its folder and each file in it")
+    if limits.get("tmp_mb"):
+        parts.append(f"{limits['tmp_mb']:,} MiB each for /tmp and /dev/shm")
+    return "; ".join(parts) or "the disk is full"
 
 
 def describe_timeout(run: Execution) -> str:
@@ -222,7 +213,6 @@ def _output_text(out: Any) -> str:
 def main(argv: list[str]) -> int:
     args = json.loads(argv[1])
     with open(args["events_fd"], "w", buffering=1, closefd=True) as events:
-        apply_limits(args["memory_bytes"], args["max_processes"])
         execution = Execution(args, events)
         result = execution.run()
         execution.emit("result", **result)

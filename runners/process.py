@@ -1,7 +1,8 @@
-"""Start the execute child, follow its events, and kill everything it started on a deadline.
+"""Start the runner child, follow its events, and kill everything it started on a deadline.
 
 The parent keeps its own deadlines (the notebook's limit, and each cell's limit plus a
-grace period) on top of the child's, so a wedged child or kernel can never hang a review.
+grace period) on top of the child's, so a wedged child or kernel can never hang a review,
+and calls a watch (the disk quota) every second, which may stop the run with a reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 GRACE_S = 15.0  # the child stops a cell itself; the parent steps in only after this
 RAW_TAIL_BYTES = 8192
 MAX_EVENT_BYTES = 1_000_000
+WATCH_EVERY_S = 1.0
 
 
 @dataclass
@@ -44,9 +46,12 @@ class Limits:
 class Supervisor:
     """Runs one child to its end or its deadline, reporting each cell to ``on_cell``."""
 
-    def __init__(self, limits: Limits, on_cell: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, limits: Limits, on_cell: Callable[[dict[str, Any]], None],
+                 watch: Callable[[], str] | None = None) -> None:
         self.limits = limits
         self.on_cell = on_cell
+        self.watch = watch
+        self.next_watch = time.monotonic() + WATCH_EVERY_S
         self.outcome = ChildOutcome()
         self.started = time.monotonic()
         self.cell_deadline = float("inf")
@@ -75,7 +80,7 @@ class Supervisor:
         selector.register(read_end, selectors.EVENT_READ, "events")
         selector.register(child.stdout.fileno(), selectors.EVENT_READ, "raw")
         while selector.get_map():
-            wait = self._time_left()
+            wait = min(self._time_left(), self._watched())
             if wait <= 0:
                 kill_tree(child.pid)
                 return
@@ -98,6 +103,19 @@ class Supervisor:
             self.outcome.killed = (f"the cell ran longer than the per-cell limit of "
                                    f"{self.limits.cell_s:g} s and was killed")
         return min(notebook_deadline, self.cell_deadline) - now
+
+    def _watched(self) -> float:
+        """Seconds until the watch is due; 0 once it has asked to stop the run."""
+        if self.watch is None:
+            return WATCH_EVERY_S
+        now = time.monotonic()
+        if now >= self.next_watch:
+            self.next_watch = now + WATCH_EVERY_S
+            reason = self.watch()
+            if reason:
+                self.outcome.killed = reason
+                return 0.0
+        return self.next_watch - now
 
     def _take_events(self, chunk: bytes) -> None:
         self.pending = (self.pending + chunk)[-MAX_EVENT_BYTES:]

@@ -2,7 +2,8 @@
 
 Symbolic links are copied as the file they point to only when that file is inside the
 submission; links out of it, and files over the size limit, are left out. Any committed
-metrics.json is removed so only what this run writes can be read back.
+metrics.json is removed so only what this run writes can be read back. ``FolderQuota``
+measures what the run keeps in its writable folder while it runs (the disk quota).
 """
 
 from __future__ import annotations
@@ -44,9 +45,49 @@ def _copy_file(path: Path, destination: Path, root: Path, max_file_bytes: int) -
     return ""
 
 
-def hand_over(folder: Path, user: tuple[int, int] | None) -> None:
-    """Make ``folder`` (recursively) owned by the sandbox's user when it is not us."""
-    if user is None:
-        return
-    for path in [folder, *folder.rglob("*")]:
-        os.lchown(path, *user)
+class FolderQuota:
+    """The disk a run's writable folder takes, measured without following any link.
+
+    ``check`` is called every second or so while the run goes on; the walk stops as soon as
+    the limit (or the entry cap) is passed, so a folder full of files costs little.
+    """
+
+    MAX_ENTRIES = 200_000
+
+    def __init__(self, folder: Path, limit_bytes: int) -> None:
+        self.folder = folder
+        self.limit_bytes = limit_bytes
+
+    def check(self) -> str:
+        """Why the run must stop ("" while it is within its quota)."""
+        if not self.limit_bytes:
+            return ""
+        used, entries = 0, 0
+        stack = [str(self.folder)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as found:
+                    for entry in found:
+                        entries += 1
+                        used += _usage(entry)
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+            except OSError:
+                continue
+            if used > self.limit_bytes or entries > self.MAX_ENTRIES:
+                return self.breach(entries)
+        return ""
+
+    def breach(self, entries: int) -> str:
+        if entries > self.MAX_ENTRIES:
+            return (f"the run created more than {self.MAX_ENTRIES:,} files in its folder and "
+                    "was stopped")
+        return (f"the run wrote more than its disk limit of {self.limit_bytes >> 20:,} MiB "
+                "into its folder and was stopped")
+
+
+def _usage(entry: os.DirEntry) -> int:
+    try:
+        return entry.stat(follow_symlinks=False).st_blocks * 512
+    except OSError:
+        return 0

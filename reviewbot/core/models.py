@@ -165,6 +165,22 @@ class Series:
     x_name: str = "step"
 
 
+class MetricProblemKind(enum.Enum):
+    """What the runner found wrong (or worth saying) about what a run recorded."""
+
+    VALUE_REFUSED = "value_refused"  # one metric's value refused (NaN, inf, wrong type)
+    FILE_REFUSED = "file_refused"  # metrics.json or the scraps ignored as a whole
+    NONE_RECORDED = "none_recorded"
+    NOTE = "note"  # accepted, said for information (e.g. written without a run_id)
+
+
+@dataclass(frozen=True)
+class MetricProblem:
+    kind: MetricProblemKind
+    message: str
+    metric: str = ""  # the metric concerned, for VALUE_REFUSED
+
+
 @dataclass(frozen=True)
 class RunResult:
     """One execution of one notebook with one seed, and what it measured."""
@@ -183,6 +199,7 @@ class RunResult:
     environment: Mapping[str, str] = field(default_factory=freeze)  # TF version, determinism
     parameters: Mapping[str, object] = field(default_factory=freeze)  # overrides injected
     problems: tuple[str, ...] = ()  # metrics refused: stale nonce, NaN, wrong type
+    metric_problems: tuple[MetricProblem, ...] = ()  # the same, and notes, as data
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ def run_dict(run: RunResult) -> dict[str, Any]:
         "device": run.device, "environment": dict(run.environment),
         "parameters": {k: _plain(v) for k, v in run.parameters.items()},
         "problems": list(run.problems),
+        "metric_problems": [{"kind": p.kind.value, "message": p.message, "metric": p.metric}
+                            for p in run.metric_problems],
     }
 
 

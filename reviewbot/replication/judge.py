@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from reviewbot.core.models import ClaimVerdict, RunResult, Verdict
+from reviewbot.core.models import ClaimVerdict, MetricProblemKind, RunResult, Verdict
 from reviewbot.replication.claims import Claim
 from reviewbot.replication.stats import (
     EQUAL,
@@ -94,12 +94,13 @@ def _has(run: RunResult, metric: str, kind: str) -> bool:
 
 
 def _refused(run: RunResult, metric: str) -> bool:
-    """The runner lists refused metrics in ``problems`` by name; a non-finite value too."""
+    """The runner names each refused metric in ``metric_problems``; a non-finite value too."""
     value = run.scalars.get(metric)
     if value is not None and not math.isfinite(value):
         return True
-    return metric not in run.scalars and any(f"'{metric}'" in p or f"{metric}:" in p
-                                             for p in run.problems)
+    return metric not in run.scalars and any(
+        p.kind is MetricProblemKind.VALUE_REFUSED and p.metric == metric
+        for p in run.metric_problems)
 
 
 def _shortened(claim: Claim, runs: Sequence[RunResult]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reviewbot.core.errors import UsageError
-from reviewbot.core.models import RunResult, Series, freeze
+from reviewbot.core.models import MetricProblem, MetricProblemKind, RunResult, Series, freeze
 from reviewbot.core.runs_json import run_dict
 
 RUNS_SCHEMA = "reviewbot.runs/1"
@@ -58,6 +58,14 @@ class _SeriesIn(BaseModel):
     x_name: str = "step"
 
 
+class _ProblemIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: MetricProblemKind
+    message: str = ""
+    metric: str = ""
+
+
 class _RunIn(BaseModel):
     model_config = ConfigDict(extra="ignore")  # newer writers may add fields
 
@@ -75,6 +83,7 @@ class _RunIn(BaseModel):
     environment: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)
+    metric_problems: list[_ProblemIn] = Field(default_factory=list)
 
     def result(self) -> RunResult:
         nan = float("nan")
@@ -85,7 +94,8 @@ class _RunIn(BaseModel):
             self.notebook, self.seed, self.ok, self.seconds, self.run_id,
             freeze({k: nan if v is None else v for k, v in self.scalars.items()}),
             freeze(series), self.error, self.error_cell, self.output_tail, self.device,
-            freeze(self.environment), freeze(self.parameters), tuple(self.problems))
+            freeze(self.environment), freeze(self.parameters), tuple(self.problems),
+            tuple(MetricProblem(p.kind, p.message, p.metric) for p in self.metric_problems))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from reviewbot.core.models import (
     CheckResult,
     ClaimVerdict,
     Finding,
+    MetricProblemKind,
     Review,
     Rule,
     RunResult,
@@ -187,7 +188,7 @@ def judged(review: Review, runs: Sequence[RunResult], paper: PaperClaims,
     status = Status.FAILED if failing(findings, review.fail_on) else Status.PASSED
     result = CheckResult(CHECK_ID, status, findings,
                          freeze({"summary": summary(verdicts, runs), "plan": plan_dict(plan)}))
-    extra = (*notes, *claims_notes(paper, runs))
+    extra = (*notes, *claims_notes(paper, runs), *run_notes(runs))
     rules = _with_deprecated_flag(review.rules or Rulebook.of(RUN_RULES), settings)
     judged_review = replace(review, rules=rules, results=(*review.results, result),
                             runs=tuple(runs), verdicts=with_references(verdicts, paper.claims),
@@ -277,6 +278,15 @@ def claims_notes(paper: PaperClaims, runs: Sequence[RunResult]) -> tuple[str, ..
         return (f"no claims are registered for {paper.name} (no {paper.name}.toml in the "
                 f"maintainers' papers folder): the runs were recorded, nothing was judged",)
     return ()
+
+
+def run_notes(runs: Sequence[RunResult]) -> tuple[str, ...]:
+    """Said once for information: the sandbox's guarantees, metrics accepted as they were."""
+    held = sorted({run.environment.get("sandbox_guarantees", "") for run in runs} - {""})
+    notes = [f"sandbox guarantees {text}" for text in held if not text.startswith("none")]
+    notes += sorted({p.message for run in runs for p in run.metric_problems
+                     if p.kind is MetricProblemKind.NOTE})
+    return tuple(notes)
 
 
 def summary(verdicts: Sequence[ClaimVerdict], runs: Sequence[RunResult]) -> str:

@@ -78,6 +78,10 @@ def run_worker(which: str, config_path: Path | None) -> int:
         raise ConfigError("--queue", [f"must be one of {', '.join(QUEUES)}, not {which!r}"])
     settings, config = load_service(config_path, webhook=False)
     setup_logging()
+    if which == "gpu":  # a sandbox guarantee missing: refuse before taking any job
+        from reviewbot.replication.session import make_runner
+
+        make_runner(config, no_sandbox=False)
     queue = JobQueue(settings, config.queue)
     worker = Worker(queue, settings, config, load_config(config_path).source)
     consume(worker, which)

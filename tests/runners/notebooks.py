@@ -48,8 +48,13 @@ class Ran:
         if not self.executed_text:
             return ""
         cells = json.loads(self.executed_text)["cells"]
-        return "\n".join(str(out.get("text", "")) + str(out.get("data", {}).get("text/plain", ""))
-                         for cell in cells for out in cell.get("outputs", []))
+        return "\n".join(_joined(out.get("text", "")) + _joined(out.get("data", {}).get(
+            "text/plain", "")) for cell in cells for out in cell.get("outputs", []))
+
+
+def _joined(text: str | list[str]) -> str:
+    """nbformat stores multi-line text as a list of lines."""
+    return "".join(text) if isinstance(text, list) else str(text)
 
 
 def run_cells(tmp_path: Path, cells: Sequence[str | tuple[str, list[str]]], *,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.core.errors import ReviewbotError
-from reviewbot.runners import sandbox
+from reviewbot.runners import guarantees, sandbox
 from reviewbot.runners.config import RunnerConfig
 from reviewbot.runners.environments import EnvironmentBuildError, requirement_lines
 from reviewbot.runners.local import LocalRunner
@@ -46,20 +46,27 @@ def test_pip_options_and_urls_in_requirements_are_refused(tmp_path: Path) -> Non
         requirement_lines(path)
 
 
+def _clear_probe_caches() -> None:
+    guarantees.probe_guarantees.cache_clear()
+    sandbox.bwrap_path.cache_clear()
+
+
 def test_without_bubblewrap_the_runner_refuses_and_says_what_to_do(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    sandbox.sandbox_available.cache_clear()
+    _clear_probe_caches()
     try:
         with pytest.raises(sandbox.SandboxUnavailable) as raised:
             LocalRunner(RunnerConfig(), sandbox=True)
     finally:
-        sandbox.sandbox_available.cache_clear()
+        monkeypatch.undo()
+        _clear_probe_caches()
     assert isinstance(raised.value, ReviewbotError)
     assert str(raised.value).startswith(
-        "bubblewrap is not available: install it (apt-get install bubblewrap) or pass "
+        "the notebook sandbox is not available: install bubblewrap (apt-get install "
+        "bubblewrap) and make each guarantee hold (reviewbot doctor says which), or pass "
         "--no-sandbox to run the notebooks unsandboxed on this machine")
-    assert "bwrap is not installed" in str(raised.value)
+    assert "not held: bubblewrap: bwrap is not installed" in str(raised.value)
 
 
 def test_credential_like_variables_are_refused_even_from_the_runner() -> None:

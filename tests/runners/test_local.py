@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.core.models import MetricProblemKind
+from reviewbot.runners.metrics import NO_RUN_ID_NOTE
 from reviewbot.runners.sandbox import sandbox_available
 from tests.runners.notebooks import run_cells
 
@@ -37,6 +39,11 @@ def test_a_run_records_its_metrics_and_the_same_seed_reproduces_them(tmp_path: P
     assert result.parameters == {"seed": 7}
     assert result.environment["parameters_injection"] == "replaced assignments in cell 2 (seed)"
     assert result.environment["sandbox"] == "bubblewrap"
+    assert result.environment["sandbox_guarantees"] == (
+        "held: bubblewrap, uid, capabilities, seccomp, user namespaces, filesystem, network, "
+        "cgroup limits")
+    assert result.environment["limits"].startswith("memory 8,192 MiB and 1,024 processes for "
+                                                   "the whole sandbox")
     assert result.environment["python"].startswith("3.")
     assert result.device == "CPU"
     assert [(p.cell, p.cells) for p in first.progress] == [(1, 3), (2, 3), (3, 3)]
@@ -203,3 +210,25 @@ def test_without_a_tagged_cell_top_level_assignments_are_replaced(tmp_path: Path
     assert "seed=3 epochs=4 rate=0.1" in ran.outputs()
     assert (ran.result.environment["parameters_injection"]
             == "replaced assignments in cell 2 (epochs, seed)")
+
+
+def test_a_metrics_file_without_a_run_id_is_accepted_and_said_so(tmp_path: Path) -> None:
+    cell = ("import json\njson.dump({'scalars': {'acc': 0.91}}, open('metrics.json', 'w'))")
+    ran = run_cells(tmp_path, [cell])
+    assert ran.result.scalars == {"acc": 0.91}
+    assert ran.result.problems == ()
+    assert [(p.kind, p.message) for p in ran.result.metric_problems] == [
+        (MetricProblemKind.NOTE, NO_RUN_ID_NOTE)]
+
+
+def test_scraps_without_a_run_id_count_and_another_runs_scrap_is_refused(tmp_path: Path) -> None:
+    glue = ("from IPython.display import display\n"
+            "def glue(name, value, **extra):\n"
+            "    display({'application/scrapbook.scrap.json+json': {'name': name, 'data': value, "
+            "'encoder': 'json', 'version': 1, **extra}}, raw=True)\n"
+            "glue('accuracy', 0.93)\nglue('loss', 0.2, run_id='last-week')")
+    ran = run_cells(tmp_path, [glue])
+    assert ran.result.scalars == {"accuracy": 0.93}
+    assert ran.result.problems == ("scrap 'loss' was not recorded by this run (run_id "
+                                   "'last-week', expected 'run-0'): refused",)
+    assert ran.result.metric_problems[-1].kind is MetricProblemKind.NOTE

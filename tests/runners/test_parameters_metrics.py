@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 
+from reviewbot.core.models import MetricProblemKind
 from reviewbot.runners.metrics import read_metrics
 from reviewbot.runners.parameters import inject
 
@@ -39,13 +40,15 @@ def test_series_and_scalars_are_validated_one_by_one(tmp_path: Path) -> None:
             "series": {"curve": {"x": [1, 2], "y": [0.5, 0.25], "x_name": "epoch"},
                        "ragged": {"x": [1, 2, 3], "y": [1.0]}}}
     (tmp_path / "metrics.json").write_text(json.dumps(data))
-    metrics = read_metrics(tmp_path, "r1", None)
+    metrics = read_metrics(tmp_path, ".", "r1", None)
     assert metrics.scalars == {"ok": 1.5}
     assert set(metrics.series) == {"curve"}
-    assert metrics.problems == ["metric 'text': 'high' is not a number: refused",
+    assert [(p.kind, p.metric) for p in metrics.problems] == [
+        (MetricProblemKind.VALUE_REFUSED, name) for name in ("text", "flag", "inf", "ragged")]
+    assert metrics.messages() == ("metric 'text': 'high' is not a number: refused",
                                 "metric 'flag': True is not a number: refused",
                                 "metric 'inf': inf is not a finite number: refused",
-                                "series 'ragged': 3 x values and 1 y values: refused"]
+                                "series 'ragged': 3 x values and 1 y values: refused")
 
 
 def test_a_stale_papermill_cell_is_removed_before_injecting() -> None:
@@ -61,3 +64,16 @@ def test_a_stale_papermill_cell_is_removed_before_injecting() -> None:
     assert injection.is_injected(3)
     assert injection.original_cell(4) == 4  # print(seed) is cell 4 of the submitted notebook
     assert injection.original_cell(2) == 2
+
+
+def test_a_link_on_the_way_to_metrics_json_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "host"
+    elsewhere.mkdir()
+    (elsewhere / "metrics.json").write_text('{"scalars": {"stolen": 1.0}}')
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "notebooks").symlink_to(elsewhere)
+    metrics = read_metrics(scratch, "notebooks", "r1", None)
+    assert metrics.scalars == {}
+    assert metrics.messages() == ("metrics.json is a link or lies behind one, and links are "
+                                  "not followed: ignored",)
