@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from reviewbot.replication.claims import StatsSettings, load_paper
-from reviewbot.replication.judge import judge
+from reviewbot.replication.looks import LookPlan
+from reviewbot.replication.sequential import sequential_verdicts
 from reviewbot.replication.verdicts import RunPlan, execute
 from reviewbot.runners.base import RunRequest
 from reviewbot.runners.config import RunnerConfig, SlurmConfig
@@ -100,8 +101,8 @@ def test_a_reviews_runs_are_one_job_array_with_the_verdicts_of_local_runs(cluste
     assert all(run.environment["sandbox"] == "bubblewrap" for run in slurm_runs)
     assert [run.scalars["cost_adam"] for run in slurm_runs] == pytest.approx([0.1, 0.101, 0.102])
     assert [dict(r.scalars) for r in slurm_runs] == [dict(r.scalars) for r in local_runs]
-    on_slurm = judge(paper.claims, slurm_runs, StatsSettings())
-    locally = judge(paper.claims, local_runs, StatsSettings())
+    on_slurm = sequential_verdicts(paper.claims, slurm_runs, StatsSettings(), LookPlan.fixed(3))
+    locally = sequential_verdicts(paper.claims, local_runs, StatsSettings(), LookPlan.fixed(3))
     assert [(v.claim, v.verdict, v.mean) for v in on_slurm] == \
         [(v.claim, v.verdict, v.mean) for v in locally]
     assert {v.verdict.value for v in on_slurm} == {"reproduced"}
