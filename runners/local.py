@@ -31,7 +31,13 @@ from reviewbot.core.models import RunResult
 from reviewbot.runners.base import CellProgress, ProgressCallback, RunRequest
 from reviewbot.runners.cgroups import CgroupUnavailable, RunCgroup, create_run_cgroup
 from reviewbot.runners.config import RunnerConfig
-from reviewbot.runners.device import describe_device, gpu_binding, gpu_devices
+from reviewbot.runners.device import (
+    GPUS_VARIABLE,
+    describe_device,
+    gpu_binding,
+    gpu_devices,
+    gpu_indices,
+)
 from reviewbot.runners.environments import (
     EnvironmentBuildError,
     find_requirements,
@@ -102,6 +108,12 @@ class LocalRunner:
         # environment's key is masked too, should a caller forget to pass it
         self.masked_files = (*masked_files, *filter(None, [environment.private_key_file()]))
         self.gpu = settings.gpu and bool(gpu_devices())
+
+    def gpus(self) -> tuple[str, ...]:
+        """GPU indices runs may use, one run each (``REVIEWBOT_GPUS`` narrows them)."""
+        if not self.gpu:
+            return ()
+        return gpu_indices(gpu_devices(), os.environ.get(GPUS_VARIABLE))
 
     def run(self, request: RunRequest, progress: ProgressCallback | None = None) -> RunResult:
         started = time.monotonic()

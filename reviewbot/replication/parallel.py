@@ -8,7 +8,6 @@ go side by side. Results come back in the order of the requests, however they fi
 
 from __future__ import annotations
 
-import os
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,16 +15,15 @@ from dataclasses import replace
 
 from reviewbot.core.models import RunResult
 from reviewbot.runners.base import ProgressCallback, Runner, RunRequest
-from reviewbot.runners.device import GPUS_VARIABLE, gpu_indices
 
 ProgressFor = Callable[[RunRequest], ProgressCallback | None]
 
 
-def available_gpus() -> tuple[str, ...]:
-    """GPU indices of this host that runs may use (REVIEWBOT_GPUS narrows them)."""
-    from reviewbot.runners.sandbox import gpu_devices
-
-    return gpu_indices(gpu_devices(), os.environ.get(GPUS_VARIABLE))
+def available_gpus(runner: Runner) -> tuple[str, ...]:
+    """The GPUs the runner may hand to runs: the runner knows its host's devices (a runner
+    without GPUs, or that schedules them itself, has no ``gpus``)."""
+    gpus = getattr(runner, "gpus", None)
+    return tuple(gpus()) if callable(gpus) else ()
 
 
 class GpuPool:
@@ -53,7 +51,7 @@ def run_all(requests: Sequence[RunRequest], runner: Runner, concurrency: int,
             progress: ProgressFor | None = None,
             gpus: Sequence[str] | None = None) -> tuple[RunResult, ...]:
     """Every request, ``concurrency`` at a time (at most one per GPU when there are GPUs)."""
-    pool = GpuPool(available_gpus() if gpus is None else gpus)
+    pool = GpuPool(available_gpus(runner) if gpus is None else gpus)
     workers = max(1, min(concurrency, pool.size or concurrency, len(requests) or 1))
     if workers == 1:
         return tuple(pool.run(runner, request, progress) for request in requests)
