@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 
 from pydantic import Field
 
+from reviewbot.checks import hygiene_code
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.core.ipynb import Cell, Notebook
 from reviewbot.core.models import Finding, Rule, Severity
@@ -69,7 +70,8 @@ FOLDER_NAME = Rule(ID, "HYG013", Severity.INFO, "folder name outside the DLC con
                    "Name the folder after the paper's authors and year: Author1Author2EtAlYEAR "
                    "(e.g. MikolovJoulinChopraEtAl2015).")
 RULES = (PYTHON2, SYNTAX, ABSOLUTE_PATH, BYTECODE, CHECKPOINT, LARGE_BINARY, DATA_FILE, SECRET,
-         NO_REQUIREMENTS, UNPINNED, UNDOCUMENTED_DOWNLOAD, NO_SEED, FOLDER_NAME)
+         NO_REQUIREMENTS, UNPINNED, UNDOCUMENTED_DOWNLOAD, NO_SEED, FOLDER_NAME,
+         *hygiene_code.RULES)
 
 NOTEBOOK_CHECKPOINTS = ".ipynb_checkpoints"  # the notebook check reports these copies
 
@@ -87,7 +89,8 @@ class Config(CheckConfig):
 def run(submission: Submission, config: Config) -> list[Finding]:
     """Every hygiene finding, code problems first; copies in .ipynb_checkpoints skipped."""
     units = [unit for unit in code_units(submission) if not _in_checkpoints(unit.path)]
-    findings = [*parse_problems(units), *absolute_paths(units)]
+    findings = [*hygiene_code.code_presence(submission), *parse_problems(units),
+                *absolute_paths(units)]
     findings += committed_files(submission.files, config)
     findings += secrets(submission)
     findings += requirements(submission)

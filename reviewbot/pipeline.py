@@ -16,7 +16,16 @@ from reviewbot.checks import REGISTRY
 from reviewbot.checks.base import CheckConfig, CheckModule
 from reviewbot.config import Config
 from reviewbot.core.errors import UsageError
-from reviewbot.core.models import CheckResult, Finding, Outcome, Review, Severity, Status, freeze
+from reviewbot.core.models import (
+    CheckResult,
+    Finding,
+    Outcome,
+    ResultRow,
+    Review,
+    Severity,
+    Status,
+    freeze,
+)
 from reviewbot.core.submission import LoadLimits, Submission, load
 
 
@@ -40,7 +49,16 @@ def review(submission: Submission, config: Config, selected: Sequence[str]) -> R
                     if cid in selected else CheckResult(cid, Status.SKIPPED)
                     for cid in REGISTRY)
     return Review(submission.name, str(submission.root), results, submission.load_findings,
-                  config.review.fail_on, __version__)
+                  config.review.fail_on, __version__, readme_results=readme_results(results))
+
+
+def readme_results(results: Iterable[CheckResult]) -> tuple[ResultRow, ...]:
+    """The README's results as rows, from the readme check's statistics (none if it did not run)."""
+    for result in results:
+        if result.check == "readme":
+            rows = result.stats.get("results_rows") or ()
+            return tuple(ResultRow(**row) for row in rows if isinstance(row, dict))
+    return ()
 
 
 def run_check(module: CheckModule, submission: Submission, settings: CheckConfig,

@@ -72,7 +72,7 @@ def test_good_notebook_has_no_findings(check):
 
 
 def test_rules_and_config_are_declared():
-    assert [rule.code for rule in notebook.RULES] == [f"NB{n:03d}" for n in range(1, 13)]
+    assert [rule.code for rule in notebook.RULES] == [f"NB{n:03d}" for n in range(1, 15)]
     assert all(rule.check == "notebook" and rule.fix for rule in notebook.RULES)
     assert (Config().max_cell_definition_lines, Config().max_cell_function_lines) == (30, 25)
 
