@@ -139,10 +139,15 @@ def _at_cell(rule: Rule, message: str, path: str, cell: Cell) -> Finding:
 
 def _execution_findings(notebook: Notebook, cells: list[Cell]) -> list[Finding]:
     run_cells = [cell for cell in cells if cell.execution_count is not None]
-    if not run_cells and not any(cell.outputs for cell in cells):
+    with_output = sum(bool(cell.outputs) for cell in cells)
+    if not run_cells and not with_output:
         return [NO_OUTPUTS.finding(
             f"{notebook.path} is committed without outputs ({len(cells)} code cells, none "
             "run): run it top to bottom and save", notebook.path)]
+    if not run_cells and with_output == 1 and len(cells) >= _MIN_CELLS:
+        return [NO_OUTPUTS.finding(
+            f"{notebook.path} is committed almost without outputs (1 of {len(cells)} code "
+            "cells shows one): run it top to bottom and save", notebook.path)]
     findings = _order_findings(notebook.path, run_cells)
     findings += _partial_run_findings(notebook.path, cells)
     if not findings:

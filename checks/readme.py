@@ -386,7 +386,7 @@ def _content_findings(readme: Readme, submission: Submission,
                                                               excluded),
                  *_how_to_run_findings(judged), *_requirements_findings(judged, submission),
                  *_data_findings(judged), *result_findings, *_deviation_findings(judged),
-                 *not_completed_findings(judged), *missing_file_findings(judged, submission),
+                 *not_completed_findings(readme), *missing_file_findings(judged, submission),
                  *upstream_findings(judged, submission)]
     return findings, rows
 

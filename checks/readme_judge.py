@@ -51,8 +51,8 @@ def _places(lines: Iterable[int]) -> str:
 def template_findings(readme: Readme, template: TemplateText) -> list[Finding]:
     if not template.lines:
         return []
-    title_missing = not any(h.level == 1 and h.line not in template.lines
-                            for h in readme.headings)
+    title = next((h for h in readme.headings if h.level == 1), None)
+    title_missing = title is None or title.line in template.lines
     samples = "; ".join(f"'{sample}'" for sample in template.samples[:2])
     where = f"{len(template.lines)} place(s) ({_places(template.lines)})"
     if title_missing and template.sections > template.filled:
@@ -138,12 +138,12 @@ def _label(row: ResultRow) -> str:
 # --- was the replication completed? --------------------------------------------------------
 
 _NOT_COMPLETED = re.compile(
-    r"\b(could not|couldn'?t|was not able to|were not able to|unable to) (complete|finish)"
+    r"\b(could not|couldn\W?t|was not able to|were not able to|unable to) (complete|finish)"
     r" (the|this|my|our) (project|implementation|work|replication)|"
-    r"\b(project|implementation|replication) (could not|couldn'?t|was not|wasn'?t) (be )?"
+    r"\b(project|implementation|replication) (could not|couldn\W?t|was not|wasn\W?t) (be )?"
     r"(completed|finished)|"
-    r"\b(could not|couldn'?t|unable to|not able to) (produce|obtain|get) any (results?|outputs?)|"
-    r"\b(didn'?t|did not) have (the )?(computational power|compute|resources|time)[^.]{0,20}? "
+    r"\b(could not|couldn\W?t|unable to|not able to) (produce|obtain|get) any (results?|outputs?)|"
+    r"\b(didn\W?t|did not) have (the )?(computational power|compute|resources|time)[^.]{0,20}? "
     r"to produce any|"
     r"\bcannot be said that (we|i) (have )?performed (a |any )?training|"
     r"\bcomplete [\w -]{1,40}? (network|model|implementation|pipeline) could not be "
@@ -156,9 +156,17 @@ def not_completed_findings(readme: Readme) -> list[Finding]:
     if not hits:
         return []
     line, match = hits[0]
-    message = (f"{readme.path} says the replication was not completed: '{match.group(0)}' "
-               f"({_places(n for n, _ in hits)})")
+    message = (f"{readme.path} says the replication was not completed: "
+               f"'{_sentence_around(match)}' ({_places(n for n, _ in hits)})")
     return [NOT_COMPLETED.finding(message, readme.path, line)]
+
+
+def _sentence_around(match: re.Match[str]) -> str:
+    text = match.string
+    start = max(text.rfind(". ", 0, match.start()) + 2, 0)
+    end = text.find(". ", match.end())
+    sentence = text[start:end + 1 if end >= 0 else len(text)].strip()
+    return sentence if len(sentence) <= 200 else match.group(0)
 
 
 # --- commands naming files ------------------------------------------------------------------

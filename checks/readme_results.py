@@ -30,7 +30,8 @@ _OURS_LABEL = re.compile(r"\b(ours?|my|mine|reproduc\w*|replicat\w*|implement\w*
                          r"obtained|measured|achieved|we)\b", re.IGNORECASE)
 _PAPER_CONTEXT = re.compile(
     r"\b(presented|reported|given|shown|published|listed) (by|in) the (original )?paper|"
-    r"\b(paper|original|reported)('s)? (results?|numbers?|values?|scores?)|\bin the paper\b|"
+    r"\b(paper|original|reported)('s)? (results?|numbers?|values?|scores?)|"
+    r"\b(reported|given|shown|presented|achieved|obtained) in the (original )?paper\b|"
     r"\bthe paper (reports?|gives|shows)", re.IGNORECASE)
 _OURS_CONTEXT = re.compile(
     r"\b(our|my) (own )?(results?|numbers?|values?|implementation|model|reproduction|runs?)|"
@@ -42,7 +43,7 @@ _METRIC = re.compile(
     r"likelihood|reward|return|wer|cer|dice|inception|cost|perplexity)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.^{])([-+]?\d*\.\d+|\d+(?:\.\d+)?(?=\s?%))(\s?%)?(?![\w.}])")
 _CELL_NUMBER = re.compile(r"^[^\d+-]{0,12}?([-+]?\d+(?:\.\d+)?)\s*(%)?")
-_CLAUSE = re.compile(r"[;,]|\bwhile\b|\bwhereas\b|\bbut\b|\bcompared (?:to|with)\b|"
+_CLAUSE = re.compile(r"[;]|\bwhile\b|\bwhereas\b|\bbut\b|\bcompared (?:to|with)\b|"
                      r"\band (?=(?:we|i|our|my|the paper|the authors)\b)",
                      re.IGNORECASE)
 _URLISH = re.compile(r"https?://\S+|\]\([^)]*\)|<[^>]+>")
@@ -125,6 +126,18 @@ def _side(label: str) -> str:
     return ""
 
 
+_STRONG_OURS = re.compile(r"\b(ours?|we|my|mine|i|us)\b", re.IGNORECASE)
+_STRONG_PAPER = re.compile(r"\b(paper|original|reported|published|authors?)\b", re.IGNORECASE)
+
+
+def _clause_side(clause: str) -> str:
+    """Whose number a clause gives: 'we obtained' is ours even when 'obtained' is everywhere."""
+    paper, ours = _STRONG_PAPER.search(clause), _STRONG_OURS.search(clause)
+    if paper and ours:
+        return "paper" if paper.start() < ours.start() else "ours"
+    return "paper" if paper else "ours" if ours else ""
+
+
 def _context_side(readme: Readme, line: int) -> str:
     """Whose numbers a table holds, by the heading and the lines just above it."""
     above = [text for text in readme.lines[max(0, line - 6):line - 1] if text.strip()][-3:]
@@ -162,7 +175,7 @@ def _one_sentence(text: str, line: int) -> Iterable[_Value]:
     default = "paper" if _PAPER_CONTEXT.search(text) and not _OURS_CONTEXT.search(text) \
         else "ours"
     for clause in _CLAUSE.split(text):
-        side = _side(clause) or default
+        side = _clause_side(clause) or default
         for match in _NUMBER.finditer(clause):
             yield _Value(metric, "", side, float(match.group(1)),
                          (match.group(2) or "").strip(), line)
@@ -171,26 +184,27 @@ def _one_sentence(text: str, line: int) -> Iterable[_Value]:
 # --- pairing ------------------------------------------------------------------------------
 
 def _paired(values: list[_Value], path: str) -> list[ResultRow]:
+    """One row per value; a value whose other side came earlier completes that row."""
     rows: list[ResultRow] = []
-    open_paper: list[tuple[int, _Value]] = []
+    waiting: dict[str, list[tuple[int, _Value]]] = {"paper": [], "ours": []}
     for value in values:
-        row = ResultRow(value.metric, value.setting, None, None, value.unit, path, value.line)
-        if value.side == "paper":
-            rows.append(replace(row, paper=value.value))
-            open_paper.append((len(rows) - 1, value))
-            continue
-        partner = next((item for item in open_paper if _same(item[1], value)), None)
+        other = "ours" if value.side == "paper" else "paper"
+        field = "paper" if value.side == "paper" else "reproduced"
+        partner = next((item for item in waiting[other] if _same(item[1], value)), None)
         if partner is None:
-            rows.append(replace(row, reproduced=value.value))
+            row = ResultRow(value.metric, value.setting, None, None, value.unit, path,
+                            value.line)
+            rows.append(replace(row, **{field: value.value}))
+            waiting[value.side].append((len(rows) - 1, value))
             continue
-        open_paper.remove(partner)
-        index = partner[0]
-        rows[index] = replace(rows[index], reproduced=value.value, line=value.line)
+        waiting[other].remove(partner)
+        rows[partner[0]] = replace(rows[partner[0]], **{field: value.value},
+                                   line=max(rows[partner[0]].line, value.line))
     return rows
 
 
-def _same(paper: _Value, ours: _Value) -> bool:
-    return _key(paper.metric) == _key(ours.metric) and _key(paper.setting) == _key(ours.setting)
+def _same(one: _Value, other: _Value) -> bool:
+    return _key(one.metric) == _key(other.metric) and _key(one.setting) == _key(other.setting)
 
 
 def _key(label: str) -> str:
