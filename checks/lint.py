@@ -30,8 +30,10 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
+from reviewbot.checks import lint_judge
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.checks.lintcache import LintCache, LintedFile, LintMessage, default_cache_dir
+from reviewbot.checks.upstream import upstream_files
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
 
@@ -46,7 +48,7 @@ REFACTOR = Rule(ID, "LINTR", Severity.INFO, "pylint refactoring hint",
                 "Simplify the code as pylint suggests.")
 CONVENTION = Rule(ID, "LINTC", Severity.INFO, "pylint coding convention (PEP 8)",
                   "Follow PEP 8 for the line pylint points at.")
-RULES = (ERROR, WARNING, REFACTOR, CONVENTION)
+RULES = (ERROR, WARNING, REFACTOR, CONVENTION, lint_judge.CANNOT_RUN)
 _RULE_BY_CATEGORY = {"E": ERROR, "W": WARNING, "R": REFACTOR, "C": CONVENTION}
 
 # Messages that are noise for research code, are another check's job, or that a per-file
@@ -122,8 +124,14 @@ def run(submission: Submission, config: Config) -> Outcome:
             cache.put(target.key, fresh[target.relative])
             results[target.relative] = fresh[target.relative]
     kept = {t.relative: kept_messages(t, results[t.relative], config) for t in targets}
+    running, upstream = lint_judge.runs(submission), upstream_files(submission)
+    weighed = {t.relative: [m for m in (lint_judge.keep(t.unit, message, running, upstream)
+                                        for message in kept[t.relative]) if m is not None]
+               for t in targets}
     findings = [finding for target in targets
-                for finding in to_findings(target, kept[target.relative])]
+                for finding in to_findings(target, weighed[target.relative])]
+    findings += lint_judge.judge({t.relative: t.unit for t in targets}, kept, submission,
+                                 running)
     return Outcome(tuple(findings), summary(targets, results, kept, len(missing)))
 
 
@@ -307,6 +315,8 @@ def magic_lines(unit: CodeUnit) -> set[int]:
 def to_findings(target: LintTarget, messages: list[LintMessage]) -> Iterator[Finding]:
     for message in messages:
         rule = _RULE_BY_CATEGORY[message.category]
+        if message.text.endswith(lint_judge.INFERENCE_NOTE):
+            rule = WARNING  # demoted: see lint_judge
         text = f"{message.msg_id} {message.symbol}: {message.text}"
         column = message.column + 1 if message.column is not None else None  # 1-based, as editors
         yield target.unit.finding(rule, text, message.line, column)

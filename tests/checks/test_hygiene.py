@@ -184,13 +184,27 @@ def test_notebook_wget_line_and_readme_mention(make_submission) -> None:
 
 
 def test_randomness_without_seeds(make_submission) -> None:
-    files = {"seeds.py": "VALUE = 1\n", "train.py": "import os\nimport torch\n\nnet = None\n"}
+    files = {"seeds.py": "VALUE = 1\n",
+             "train.py": "import os\nimport torch\n\nnoise = torch.randn(3)\n"}
     [finding] = review(make_submission, files)
     assert (finding.code, finding.severity, finding.path, finding.line) == (
-        "HYG012", Severity.WARNING, "train.py", 2)
-    assert "'import torch' at line 2" in finding.message
+        "HYG012", Severity.WARNING, "train.py", 4)
+    assert "'torch.randn(' at line 4" in finding.message
     seeded = {**files, "seeds.py": "import torch\n\ntorch.manual_seed(0)\n"}
     assert review(make_submission, seeded) == []
+
+
+def test_a_local_seed_covers_only_its_own_file(make_submission) -> None:
+    """One random_state=42 in one file does not seed the others (a real submission's case)."""
+    files = {"seeds.py": "VALUE = 1\n",
+             "split.py": "from sklearn.model_selection import train_test_split\n"
+                         "a, b = train_test_split(x, random_state=42)\n",
+             "data.py": "import numpy as np\n\nidx = np.random.permutation(10)\n",
+             "aug.py": "import random\n\nflip = random.random() > 0.5\n"}
+    [finding] = review(make_submission, files)
+    assert (finding.code, finding.path, finding.line) == ("HYG012", "aug.py", 3)
+    assert finding.message.startswith("2 file(s) draw random numbers with no seed set: aug.py")
+    assert "also data.py" in finding.message and "split.py" not in finding.message
 
 
 def test_folder_name_outside_convention(make_submission) -> None:
