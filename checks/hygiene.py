@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 
 from pydantic import Field
 
-from reviewbot.checks import hygiene_code
+from reviewbot.checks import hygiene_code, requirements_file
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.checks.secret_catalogue import catalogue_matches
 from reviewbot.core.ipynb import Cell, Notebook
@@ -72,7 +72,7 @@ FOLDER_NAME = Rule(ID, "HYG013", Severity.INFO, "folder name outside the DLC con
                    "(e.g. MikolovJoulinChopraEtAl2015).")
 RULES = (PYTHON2, SYNTAX, ABSOLUTE_PATH, BYTECODE, CHECKPOINT, LARGE_BINARY, DATA_FILE, SECRET,
          NO_REQUIREMENTS, UNPINNED, UNDOCUMENTED_DOWNLOAD, NO_SEED, FOLDER_NAME,
-         *hygiene_code.RULES)
+         *hygiene_code.RULES, *requirements_file.RULES)
 
 NOTEBOOK_CHECKPOINTS = ".ipynb_checkpoints"  # the notebook check reports these copies
 
@@ -542,9 +542,12 @@ def requirements(submission: Submission) -> Iterator[Finding]:
             "no requirements file (requirements.txt, environment.yml, pyproject.toml, "
             "setup.py or Pipfile) says which packages the code needs")
     for path in found:
-        unpinned = list(unpinned_packages(path, submission.text(path) or ""))
+        text = submission.text(path) or ""
+        unpinned = list(unpinned_packages(path, text))
         if unpinned:
             yield _unpinned_finding(path, unpinned)
+        if _REQUIREMENTS_TXT.match(PurePosixPath(path).name):
+            yield from requirements_file.requirement_findings(path, text)
 
 
 def unpinned_packages(path: str, text: str) -> Iterator[tuple[str, int]]:
@@ -559,13 +562,9 @@ def unpinned_packages(path: str, text: str) -> Iterator[tuple[str, int]]:
 
 
 def _unpinned_requirements_txt(text: str) -> Iterator[tuple[str, int]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #")[0].strip()
-        if not line or line.startswith(("#", "-", ".", "/")) or "://" in line:
-            continue
-        if not any(pin in line for pin in ("==", "~=", " @ ")):
-            match = _PACKAGE_NAME.match(line)
-            yield (match.group() if match else line), number
+    for line in requirements_file.requirement_lines(text):
+        if line.requirement is not None and not requirements_file.is_pinned(line.requirement):
+            yield line.requirement.name, line.number
 
 
 def _unpinned_conda(text: str) -> Iterator[tuple[str, int]]:

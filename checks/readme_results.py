@@ -154,8 +154,14 @@ def _context_side(readme: Readme, line: int) -> str:
 
 
 def _strip_side(label: str) -> str:
-    label = _PAPER_LABEL.sub("", _OURS_LABEL.sub("", label))
-    return re.sub(r"\(\s*[,;]?\s*\)|\s{2,}", " ", label).strip(" ,;:()-")
+    """'CRLC (paper, lambda1=1.0)' -> 'CRLC (lambda1=1.0)': the setting without whose it is."""
+    label = _PAPER_LABEL.sub("", _OURS_LABEL.sub("", re.sub(r"[*`]+", "", label)))
+    label = re.sub(r"\(\s*[,;]?\s*\)", " ", label)
+    label = re.sub(r"\(\s*[,;]\s*", "(", label)
+    label = re.sub(r"\s{2,}", " ", label).strip(" ,;:-")
+    if label.endswith("(") or label.count("(") < label.count(")"):
+        label = label.strip("()").strip()
+    return label + ")" * (label.count("(") - label.count(")"))
 
 
 # --- sentences ----------------------------------------------------------------------------

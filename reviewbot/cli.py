@@ -10,6 +10,7 @@ user gets for bad input is one line on stderr and an exit code, never a tracebac
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
@@ -31,7 +32,7 @@ from reviewbot import __version__
 from reviewbot.config import effective_values, load_config
 from reviewbot.core.errors import ReviewbotError, UsageError
 from reviewbot.core.models import Review
-from reviewbot.core.submission import discover
+from reviewbot.core.submission import discover, many_submissions_note
 from reviewbot.pipeline import review_path, select_checks
 from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_reviews
 from reviewbot.report import printable, total_verdict, verdict
@@ -326,8 +327,12 @@ def run_check(request: CheckRequest) -> int:
     """Review every submission under the path; the exit code says whether all passed."""
     loaded = load_config(request.config)  # a bad config stops before any work
     selected = select_checks(request.only, request.skip)
-    folders = discover(request.path)
+    pattern = loaded.config.review.submission_pattern
+    folders = discover(request.path, pattern)
     reviews = [review_path(folder, loaded.config, selected) for folder in folders]
+    note = many_submissions_note(request.path, pattern)
+    if note is not None:
+        reviews = [dataclasses.replace(review, notes=(*review.notes, note)) for review in reviews]
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,
