@@ -22,7 +22,7 @@ from pydantic import Field
 from radon.metrics import h_visit_ast, mi_compute
 from radon.visitors import Class, ComplexityVisitor, Function
 
-from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
+from reviewbot.checks.base import CheckConfig, CodeUnit, own_code_units
 from reviewbot.checks.comments import SourceLines, source_lines
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
@@ -484,7 +484,7 @@ class _Survey:
 def run(submission: Submission, config: Config) -> Outcome:
     """Complexity, length, maintainability, script style and copies over every code unit."""
     survey = _Survey()
-    for unit in code_units(submission):
+    for unit in own_code_units(submission):
         lines = source_lines(unit.text)
         if unit.tree is not None and lines is not None:
             _survey_unit(survey, unit, unit.tree, lines, config)

@@ -163,7 +163,8 @@ def not_completed_findings(readme: Readme) -> list[Finding]:
 
 def _sentence_around(match: re.Match[str]) -> str:
     text = match.string
-    start = max(text.rfind(". ", 0, match.start()) + 2, 0)
+    stop = text.rfind(". ", 0, match.start())
+    start = 0 if stop < 0 else stop + 2
     end = text.find(". ", match.end())
     sentence = text[start:end + 1 if end >= 0 else len(text)].strip()
     return sentence if len(sentence) <= 200 else match.group(0)
