@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import importlib.metadata
 import importlib.util
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from functools import cache
 from pathlib import PurePosixPath
 
-from reviewbot.checks.base import CodeUnit, code_units
+from reviewbot.checks.base import CodeUnit, code_units, parse_python
 from reviewbot.checks.lintcache import LintMessage
 from reviewbot.core.models import Finding, Rule, Severity
 from reviewbot.core.submission import Submission
@@ -143,14 +143,20 @@ def runs(submission: Submission) -> set[str]:
     return running
 
 
-def _trees(submission: Submission) -> Iterable[tuple[str, ast.Module]]:
+def _trees(submission: Submission) -> Iterable[tuple[str, str]]:
+    """(path, source) of each unit that parses; the import walks below are cached by source."""
     for unit in code_units(submission):
         if unit.tree is not None:
-            yield unit.path, unit.tree
+            yield unit.path, unit.text
 
 
-def _imported(tree: ast.Module) -> Iterator[str]:
-    for node in ast.walk(tree):
+@functools.lru_cache(maxsize=1024)
+def _imported(text: str) -> tuple[str, ...]:
+    return tuple(_imported_names(parse_python(text)))
+
+
+def _imported_names(tree: ast.Module | None) -> Iterator[str]:
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -183,8 +189,13 @@ def missing_module_findings(submission: Submission, running: set[str]) -> Iterat
                                "which is no known or required package", line)
 
 
-def _imports(tree: ast.Module) -> Iterator[tuple[ast.stmt, str, bool]]:
-    for node in ast.walk(tree):
+@functools.lru_cache(maxsize=1024)
+def _imports(text: str) -> tuple[tuple[ast.stmt, str, bool], ...]:
+    return tuple(_import_nodes(parse_python(text)))
+
+
+def _import_nodes(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str, bool]]:
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node, alias.name.split(".")[0], False
@@ -229,6 +240,6 @@ def _declared_packages(submission: Submission) -> set[str]:
     return {w.lower().replace("-", "_") for w in words}
 
 
-@cache
+@functools.cache
 def _installed() -> frozenset[str]:
     return frozenset(importlib.metadata.packages_distributions())
