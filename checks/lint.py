@@ -313,13 +313,37 @@ def magic_lines(unit: CodeUnit) -> set[int]:
 
 
 def to_findings(target: LintTarget, messages: list[LintMessage]) -> Iterator[Finding]:
+    """One finding per pylint error; advice (info) once per message id and file, counted."""
+    advice: dict[str, list[LintMessage]] = {}
     for message in messages:
-        rule = _RULE_BY_CATEGORY[message.category]
-        if message.text.endswith(lint_judge.INFERENCE_NOTE):
-            rule = WARNING  # demoted: see lint_judge
-        text = f"{message.msg_id} {message.symbol}: {message.text}"
-        column = message.column + 1 if message.column is not None else None  # 1-based, as editors
-        yield target.unit.finding(rule, text, message.line, column)
+        rule = _rule_of(message)
+        if rule.severity is Severity.INFO:
+            advice.setdefault(message.msg_id, []).append(message)
+            continue
+        yield _finding(target, rule, message, f"{message.msg_id} {message.symbol}: {message.text}")
+    for group in advice.values():
+        first = group[0]
+        text = f"{first.msg_id} {first.symbol}: {first.text}"
+        if len(group) > 1:
+            shown = "; ".join(f"{m.text} (line {m.line})" for m in group[:_SHOWN])
+            more = "; ..." if len(group) > _SHOWN else ""
+            text = (f"{first.msg_id} {first.symbol}, {len(group)} times in this file: "
+                    f"{shown}{more}")
+        yield _finding(target, _rule_of(first), first, text)
+
+
+_SHOWN = 3
+
+
+def _rule_of(message: LintMessage) -> Rule:
+    if message.text.endswith(lint_judge.INFERENCE_NOTE):
+        return WARNING  # demoted: see lint_judge
+    return _RULE_BY_CATEGORY[message.category]
+
+
+def _finding(target: LintTarget, rule: Rule, message: LintMessage, text: str) -> Finding:
+    column = message.column + 1 if message.column is not None else None  # 1-based, as editors
+    return target.unit.finding(rule, text, message.line, column)
 
 
 def summary(targets: list[LintTarget], results: dict[str, LintedFile | None],
