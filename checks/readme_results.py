@@ -98,18 +98,33 @@ def extract_rows(readme: Readme, lines: list[int]) -> list[ResultRow]:
 def _grid_values(readme: Readme, grid: Grid) -> Iterable[_Value]:
     context = _context_side(readme, grid.line)
     labelled = _has_labels(grid)
+    where = _headings_above(readme, grid.line)
     for line, cells in grid.rows:
         if not cells:
             continue
-        setting = cells[0]
+        label = cells[0]
+        setting = _strip_side(label) or where
         for column, cell in enumerate(cells[1:], start=1):
             match = _CELL_NUMBER.match(cell.replace(",", ""))
             if not match:
                 continue
             header = grid.header[column] if column < len(grid.header) else ""
-            side = _side(setting) or _side(header) or ("ours" if labelled else context)
-            yield _Value(_strip_side(header), _strip_side(setting), side,
-                         float(match.group(1)), match.group(2) or "", line)
+            side = _side(label) or _side(header) or ("ours" if labelled else context)
+            yield _Value(_strip_side(header), setting, side, float(match.group(1)),
+                         match.group(2) or "", line)
+
+
+def _headings_above(readme: Readme, line: int) -> str:
+    """'Cora, 1. Node Classification': the headings a table sits under, for its setting."""
+    titles: list[str] = []
+    level = 10
+    for heading in reversed([h for h in readme.headings if h.line < line]):
+        if heading.level < level and len(titles) < 2 and not _RESULTS_TITLE.search(heading.title):
+            titles.append(heading.title)
+            level = heading.level
+        elif _RESULTS_TITLE.search(heading.title):
+            break
+    return ", ".join(reversed(titles))
 
 
 def _has_labels(grid: Grid) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from reviewbot.core.models import Finding, Review, Verdict
 from reviewbot.report import by_file, location, summary_rows, total_verdict, verdict
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
+from reviewbot.report.results_table import HEADERS as RESULT_HEADERS
+from reviewbot.report.results_table import result_cells, results_caption
 
 MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
 ZWJ = "\u200d"  # placed after '@' and '#' so that GitHub links no one and nothing
@@ -53,6 +55,8 @@ def review_markdown(review: Review) -> str:
     lines = [f"### {mark} reviewbot: {escape(review.submission)}", "",
              f"**{escape(verdict(review))}**", "", *checks_table(review)]
     lines += [f"> **note:** {escape(note)}" for note in review.notes]
+    if result_cells(review):
+        lines += ["", f"**{escape(results_caption(review))}**", "", *readme_results_table(review)]
     if review.runs or review.verdicts:
         lines += ["", f"**{escape(claims_summary(review))}**", "", *claims_table(review)]
     for path, findings in by_file(review.findings):
@@ -72,6 +76,13 @@ def checks_table(review: Review) -> list[str]:
 
 VERDICT_MARK = {Verdict.REPRODUCED: "✅", Verdict.NOT_REPRODUCED: "❌",
                 Verdict.INCONCLUSIVE: "❔", Verdict.NOT_CHECKED: "⏭️"}
+
+
+def readme_results_table(review: Review) -> list[str]:
+    lines = ["| " + " | ".join(RESULT_HEADERS) + " |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| " + " | ".join(escape(cell) for cell in row) + " |"
+              for row in result_cells(review)]
+    return lines
 
 
 def claims_table(review: Review) -> list[str]:

@@ -356,3 +356,16 @@ def test_unchanged_upstream_files_are_not_style_reviewed(make_submission):
 def test_notebook_fixture_is_valid():
     # the notebook the checks read in these fixtures is valid nbformat 4
     nbformat.validate(nbformat.v4.new_notebook())
+
+
+def test_the_review_shows_paper_versus_reproduced_with_the_gap(make_submission):
+    from reviewbot.report.markdown import render_markdown
+    from reviewbot.report.text import render_text
+    submission = make_submission({"README.md": FILLED, **CODE}, name="Project_Do_Tran")
+    result = review(submission, FullConfig(), select_checks(only=["readme"]))
+    markdown = render_markdown([result])
+    assert "**README results: 2 value(s), 2 next to the paper's**" in markdown
+    assert f"| ACC | CRLC | 79.9 | 40.9 | -49% | {line_of(FILLED, '| CRLC (**Ours**)')} |" \
+        in markdown
+    text = render_text([result], width=120)
+    assert "README results: 2 value(s)" in text and "-49%" in text and "-3%" in text
