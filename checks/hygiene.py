@@ -359,7 +359,7 @@ def _file_finding(entry: FileEntry, config: Config) -> Finding | None:
         return BYTECODE.finding(f"{entry.path} is compiled Python bytecode", entry.path)
     if _is_checkpoint(path):
         return CHECKPOINT.finding(f"{entry.path} is a model checkpoint ({size})", entry.path)
-    if path.suffix.lower() in DATA_SUFFIXES and entry.size > config.max_data_bytes:
+    if _is_data(path) and entry.size > config.max_data_bytes:
         return DATA_FILE.finding(f"{entry.path} is a data file ({size}, over "
                                  f"{_size(config.max_data_bytes)})", entry.path)
     if entry.kind in ("binary", "unread") and entry.size > config.max_binary_bytes:
@@ -367,6 +367,21 @@ def _file_finding(entry: FileEntry, config: Config) -> Finding | None:
         return LARGE_BINARY.finding(f"{entry.path} is a {size} {what}, over "
                                     f"{_size(config.max_binary_bytes)}", entry.path)
     return None
+
+
+# Data also comes under names no suffix list knows (rt-polarity.neg): any large file that is
+# not code, a document or a figure, in a folder named for data, counts.
+DATA_FOLDERS = {"data", "dataset", "datasets", "corpus", "corpora"}
+NOT_DATA_SUFFIXES = {".py", ".ipynb", ".md", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
+                     ".svg", ".sh", ".toml", ".yml", ".yaml", ".cfg"}
+
+
+def _is_data(path: PurePosixPath) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in DATA_SUFFIXES or suffix in {".pos", ".neg", ".dat", ".data"}:
+        return True
+    in_data_folder = any(part.lower() in DATA_FOLDERS for part in path.parts[:-1])
+    return in_data_folder and suffix not in NOT_DATA_SUFFIXES
 
 
 def _is_checkpoint(path: PurePosixPath) -> bool:

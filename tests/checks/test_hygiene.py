@@ -302,3 +302,12 @@ def test_an_environment_dump_is_reported(make_submission) -> None:
     assert finding.message == (
         "requirements.txt looks like an environment dump (74 packages; environment packages "
         "such as jupyterlab, ipykernel, nvidia-cudnn-cu11; 1 local file path(s) (line 74))")
+
+
+def test_data_under_unusual_suffixes_is_data(make_submission) -> None:
+    sentences = "the movie was fine and the plot was thin .\n" * 4000
+    files = {"dataset/rt-polarity.neg": sentences, "dataset/loader.py": "X = 1\n",
+             "notes/long.txt": sentences}
+    findings = coded(review(make_submission, files), "HYG007")
+    assert [f.path for f in findings] == ["dataset/rt-polarity.neg"]
+    assert "is a data file (172 kB, over 100 kB)" in findings[0].message
