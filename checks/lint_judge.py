@@ -216,11 +216,11 @@ def _is_missing_own(name: str, relative: bool, local: set[str], declared: set[st
         return True
     if name in sys.stdlib_module_names or name in KNOWN_PACKAGES or name.lower() in declared:
         return False
-    if name in _installed() or importlib.util.find_spec(name) is not None:
-        return False
     # a plain import is the submission's own module when its texts name the file (a README
     # listing metrics.py) or a module of nearly that name is there (metric.py for metrics)
-    return name in mentioned or bool(difflib.get_close_matches(name, local, n=1, cutoff=0.85))
+    if name not in mentioned and not difflib.get_close_matches(name, local, n=1, cutoff=0.85):
+        return False
+    return name not in _installed() and importlib.util.find_spec(name) is None
 
 
 def _local_names(submission: Submission) -> set[str]:
