@@ -17,6 +17,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reviewbot.checks.upstream import upstream_files
 from reviewbot.core.ipynb import Notebook
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
@@ -75,6 +76,13 @@ def code_units(submission: Submission, *, notebooks: bool = True) -> list[CodeUn
         units += [CodeUnit(nb.path, nb.code, nb) for nb in submission.notebooks
                   if nb.kernel_language.lower().startswith("python") and nb.code.strip()]
     return units
+
+
+def own_code_units(submission: Submission) -> list[CodeUnit]:
+    """The code units the candidate wrote: unchanged upstream files (another owner's
+    copyright header, never named in the README) are left to the copy check."""
+    upstream = upstream_files(submission)
+    return [unit for unit in code_units(submission) if unit.path not in upstream]
 
 
 @functools.lru_cache(maxsize=512)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from reviewbot.checks.base import CheckConfig, CodeUnit, code_units, parse_python
+from reviewbot.checks.base import CheckConfig, CodeUnit, own_code_units, parse_python
 from reviewbot.core.ipynb import Notebook
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
@@ -232,7 +232,7 @@ def run(submission: Submission, config: Config) -> Outcome:
     """Comment density and docstring coverage per file; markdown in notebooks."""
     findings: list[Finding] = []
     files: dict[str, FileStats] = {}
-    for unit in code_units(submission):
+    for unit in own_code_units(submission):
         analysis = source_lines(unit.text)
         if analysis is None or unit.tree is None:
             continue  # not Python 3: the hygiene check reports it

@@ -23,7 +23,9 @@ from pathlib import PurePosixPath
 
 from pydantic import Field
 
+from reviewbot.checks import hygiene_code, requirements_file
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
+from reviewbot.checks.secret_catalogue import catalogue_matches
 from reviewbot.core.ipynb import Cell, Notebook
 from reviewbot.core.models import Finding, Rule, Severity
 from reviewbot.core.submission import SUBMISSION_NAME, FileEntry, Submission
@@ -69,7 +71,8 @@ FOLDER_NAME = Rule(ID, "HYG013", Severity.INFO, "folder name outside the DLC con
                    "Name the folder after the paper's authors and year: Author1Author2EtAlYEAR "
                    "(e.g. MikolovJoulinChopraEtAl2015).")
 RULES = (PYTHON2, SYNTAX, ABSOLUTE_PATH, BYTECODE, CHECKPOINT, LARGE_BINARY, DATA_FILE, SECRET,
-         NO_REQUIREMENTS, UNPINNED, UNDOCUMENTED_DOWNLOAD, NO_SEED, FOLDER_NAME)
+         NO_REQUIREMENTS, UNPINNED, UNDOCUMENTED_DOWNLOAD, NO_SEED, FOLDER_NAME,
+         *hygiene_code.RULES, *requirements_file.RULES)
 
 NOTEBOOK_CHECKPOINTS = ".ipynb_checkpoints"  # the notebook check reports these copies
 
@@ -87,7 +90,8 @@ class Config(CheckConfig):
 def run(submission: Submission, config: Config) -> list[Finding]:
     """Every hygiene finding, code problems first; copies in .ipynb_checkpoints skipped."""
     units = [unit for unit in code_units(submission) if not _in_checkpoints(unit.path)]
-    findings = [*parse_problems(units), *absolute_paths(units)]
+    findings = [*hygiene_code.code_presence(submission), *parse_problems(units),
+                *absolute_paths(units)]
     findings += committed_files(submission.files, config)
     findings += secrets(submission)
     findings += requirements(submission)
@@ -269,28 +273,54 @@ def _adjacent_construct(token: tokenize.TokenInfo, after: tokenize.TokenInfo) ->
 
 # --- absolute paths ---------------------------------------------------------------------
 
-_ABSOLUTE = re.compile(r"(?<![\w.~/-])(?:/(?:home|Users|content|mnt|root|scratch|media)/"
+_ABSOLUTE_ROOTS = ("home", "Users", "content", "mnt", "root", "scratch", "media", "tmp", "data",
+                   "datasets", "opt", "srv", "workspace", "kaggle", "gpfs", "lustre", "storage",
+                   "nfs", "net", "var", "private")
+_ABSOLUTE = re.compile(r"(?<![\w.~/-])(?:/(?:" + "|".join(_ABSOLUTE_ROOTS) + r")/"
                        r"|[A-Za-z]:[\\/])")
-
-
-_ABSOLUTE_NEEDLES = ("/home/", "/Users/", "/content/", "/mnt/", "/root/", "/scratch/",
-                     "/media/", ":\\", ":/")
+_ABSOLUTE_NEEDLES = (*(f"/{root}/" for root in _ABSOLUTE_ROOTS), ":\\", ":/")
+_SHOWN_PLACES = 3
 
 
 def absolute_paths(units: Iterable[CodeUnit]) -> Iterator[Finding]:
-    """HYG003 once per line holding a string literal with an author-machine path."""
+    """HYG003 once per path prefix (/content/gdrive, /tmp), with a count and first places."""
+    by_prefix: dict[str, list[tuple[CodeUnit, int, str]]] = {}
     for unit in units:
-        likely = lines_containing(unit.text, _ABSOLUTE_NEEDLES)
-        tree = unit.tree if likely else None  # most files hold no such path: no walk
-        if tree is None:
-            continue
-        seen: set[int] = set()
-        for line, value in _string_literals(tree):
-            if line not in seen and _ABSOLUTE.search(value):
-                seen.add(line)
-                shown = value if len(value) <= 60 else value[:57] + "..."
-                yield unit.finding(ABSOLUTE_PATH, f"{unit.path} hard-codes the absolute path "
-                                   f"{shown!r} at {_where(unit, line)}", line)
+        for line, value in _absolute_literals(unit):
+            by_prefix.setdefault(_prefix(value), []).append((unit, line, value))
+    for prefix, places in by_prefix.items():
+        unit, line, value = places[0]
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        where = ", ".join(f"{u.path} {_where(u, n)}" for u, n, _ in places[:_SHOWN_PLACES])
+        more = f" and {len(places) - _SHOWN_PLACES} more" if len(places) > _SHOWN_PLACES else ""
+        count = f"{len(places)} hard-coded absolute paths under {prefix}" \
+            if len(places) > 1 else f"the hard-coded absolute path {shown!r}"
+        yield unit.finding(ABSOLUTE_PATH, f"{unit.path} hard-codes {count} ({where}{more})"
+                           if len(places) > 1 else
+                           f"{unit.path} hard-codes the absolute path {shown!r} at "
+                           f"{_where(unit, line)}", line)
+
+
+def _absolute_literals(unit: CodeUnit) -> Iterator[tuple[int, str]]:
+    likely = lines_containing(unit.text, _ABSOLUTE_NEEDLES)
+    tree = unit.tree if likely else None  # most files hold no such path: no walk
+    if tree is None:
+        return
+    seen: set[int] = set()
+    for line, value in _string_literals(tree):
+        if line not in seen and _ABSOLUTE.search(value):
+            seen.add(line)
+            yield line, value
+
+
+def _prefix(value: str) -> str:
+    """The path's first two folders (/content/gdrive), or its drive (C:)."""
+    match = _ABSOLUTE.search(value)
+    start = match.start() if match else 0
+    path = value[start:].replace("\\", "/")
+    if re.match(r"[A-Za-z]:/", path):
+        return path[:2]
+    return "/" + "/".join(path.strip("/").split("/")[:2])
 
 
 def _string_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -329,7 +359,7 @@ def _file_finding(entry: FileEntry, config: Config) -> Finding | None:
         return BYTECODE.finding(f"{entry.path} is compiled Python bytecode", entry.path)
     if _is_checkpoint(path):
         return CHECKPOINT.finding(f"{entry.path} is a model checkpoint ({size})", entry.path)
-    if path.suffix.lower() in DATA_SUFFIXES and entry.size > config.max_data_bytes:
+    if _is_data(path) and entry.size > config.max_data_bytes:
         return DATA_FILE.finding(f"{entry.path} is a data file ({size}, over "
                                  f"{_size(config.max_data_bytes)})", entry.path)
     if entry.kind in ("binary", "unread") and entry.size > config.max_binary_bytes:
@@ -337,6 +367,21 @@ def _file_finding(entry: FileEntry, config: Config) -> Finding | None:
         return LARGE_BINARY.finding(f"{entry.path} is a {size} {what}, over "
                                     f"{_size(config.max_binary_bytes)}", entry.path)
     return None
+
+
+# Data also comes under names no suffix list knows (rt-polarity.neg): any large file that is
+# not code, a document or a figure, in a folder named for data, counts.
+DATA_FOLDERS = {"data", "dataset", "datasets", "corpus", "corpora"}
+NOT_DATA_SUFFIXES = {".py", ".ipynb", ".md", ".rst", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
+                     ".svg", ".sh", ".toml", ".yml", ".yaml", ".cfg"}
+
+
+def _is_data(path: PurePosixPath) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in DATA_SUFFIXES or suffix in {".pos", ".neg", ".dat", ".data"}:
+        return True
+    in_data_folder = any(part.lower() in DATA_FOLDERS for part in path.parts[:-1])
+    return in_data_folder and suffix not in NOT_DATA_SUFFIXES
 
 
 def _is_checkpoint(path: PurePosixPath) -> bool:
@@ -385,7 +430,11 @@ _ASSIGNED = re.compile(
     r"""(?P<value>[^'"\s]{16,})(?P=quote)""")
 _SECRET_WORDS = _casings("key", "secret", "token", "passw", "pwd", "credential")
 _NOT_SECRET_NAME = re.compile(r"(?i)tokeniz|_tokens?_(?:id|ids|type|len)|(?:max|num|n)_?tokens")
-_PLACEHOLDER = re.compile(r"(?i)your|xxxx|example|placeholder|changeme|dummy|here|<|>|\.\.\.|\*")
+# A placeholder is a value that says so as a whole ("YOUR_API_KEY", "<token>", "xxxx"), not
+# a random value that happens to contain "here" or "example".
+_PLACEHOLDER = re.compile(
+    r"(?i)(^|[_\-\s.])your([_\-\s.]|$)|^your|xxxx|placeholder|changeme|<|>|\.\.\.|\*\*\*|"
+    r"^(example|dummy|sample|fake|test)([_-][a-z_-]*)?$|^[A-Z_]+$")
 
 
 @dataclass(frozen=True)
@@ -446,6 +495,9 @@ def _secret_matches(text: str) -> Iterator[tuple[int, str]]:
             for match in secret.pattern.finditer(line):
                 shown = "" if not secret.shown_prefix else f" {_mask(match.group(), secret)}"
                 yield offset + match.start(), f"a {secret.kind}{shown}"
+    for offset, kind, value in catalogue_matches(text):
+        if not _PLACEHOLDER.search(value) and len(value) >= 16:
+            yield offset, f"a {kind} ('{value[:4]}…{value[-2:]}', {len(value)} characters)"
     for offset, line in lines_containing(text, _SECRET_WORDS):
         for match in _ASSIGNED.finditer(line):
             name, value = match.group("name"), match.group("value")
@@ -505,9 +557,12 @@ def requirements(submission: Submission) -> Iterator[Finding]:
             "no requirements file (requirements.txt, environment.yml, pyproject.toml, "
             "setup.py or Pipfile) says which packages the code needs")
     for path in found:
-        unpinned = list(unpinned_packages(path, submission.text(path) or ""))
+        text = submission.text(path) or ""
+        unpinned = list(unpinned_packages(path, text))
         if unpinned:
             yield _unpinned_finding(path, unpinned)
+        if _REQUIREMENTS_TXT.match(PurePosixPath(path).name):
+            yield from requirements_file.requirement_findings(path, text)
 
 
 def unpinned_packages(path: str, text: str) -> Iterator[tuple[str, int]]:
@@ -522,13 +577,9 @@ def unpinned_packages(path: str, text: str) -> Iterator[tuple[str, int]]:
 
 
 def _unpinned_requirements_txt(text: str) -> Iterator[tuple[str, int]]:
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #")[0].strip()
-        if not line or line.startswith(("#", "-", ".", "/")) or "://" in line:
-            continue
-        if not any(pin in line for pin in ("==", "~=", " @ ")):
-            match = _PACKAGE_NAME.match(line)
-            yield (match.group() if match else line), number
+    for line in requirements_file.requirement_lines(text):
+        if line.requirement is not None and not requirements_file.is_pinned(line.requirement):
+            yield line.requirement.name, line.number
 
 
 def _unpinned_conda(text: str) -> Iterator[tuple[str, int]]:
@@ -632,31 +683,42 @@ def _download_finding(path: str, line: int, what: str) -> Finding:
 
 # --- seeds ------------------------------------------------------------------------------
 
+# Process-wide seeds (set once in the entry point, they cover every module it runs) and
+# local ones (a random_state= or a generator's seed covers only the call or file using it).
+_GLOBAL_SEED = re.compile(
+    r"\b(?:random\.seed|set_seed|set_random_seed|manual_seed(?:_all)?|seed_everything)\s*\(")
 _SEEDING = re.compile(
     r"\b(?:random\.seed|set_seed|set_random_seed|manual_seed(?:_all)?|seed_everything|PRNGKey"
     r"|default_rng\s*\(\s*[^)\s]|RandomState\s*\(\s*[^)\s]|random_state\s*=\s*\d"
     r"|seed\s*=\s*\d)")
 _SEED_NEEDLES = ("seed", "PRNGKey", "default_rng", "RandomState", "random_state")
 _RANDOMNESS = re.compile(
-    r"^\s*(?:import|from)\s+(?:random|torch|tensorflow|keras|jax|sklearn)\b"
-    r"|\b(?:np|numpy)\.random\.\w+|\brandom\.(?:random|randint|choice|shuffle|sample|uniform)"
-    r"\s*\(|\.fit\s*\(|\bshuffle\s*=\s*True\b|\bDropout\b", re.MULTILINE)
+    r"\b(?:np|numpy)\.random\.\w+|\brandom\.(?:random|randint|choice|shuffle|sample|uniform)"
+    r"\s*\(|\btorch\.(?:rand\w*|normal|bernoulli|multinomial)\s*\(|\btf\.random\.\w+|"
+    r"\brandom_split\s*\(|\.fit\s*\(|\bshuffle\s*=\s*True\b|\bDropout\b", re.MULTILINE)
 
 
 def missing_seeds(units: list[CodeUnit]) -> Iterator[Finding]:
-    """HYG012 at the first use of randomness when no code sets a seed."""
+    """HYG012 once for the files that draw random numbers with no seed covering them."""
     texts = [(unit, _without_comments(unit.text)) for unit in units]
-    if any(_SEEDING.search(line) for _, text in texts
-           for _, line in lines_containing(text, _SEED_NEEDLES)):
+    seeds = {unit.path: [line for _, line in lines_containing(text, _SEED_NEEDLES)]
+             for unit, text in texts}
+    if any(_GLOBAL_SEED.search(line) for lines in seeds.values() for line in lines):
         return
+    unseeded = []
     for unit, text in texts:
         match = _RANDOMNESS.search(text)
-        if match:
-            line = text.count("\n", 0, match.start()) + 1
-            used = match.group().strip()
-            yield unit.finding(NO_SEED, f"no random seed is set anywhere, while {unit.path} "
-                               f"uses randomness ({used!r} at {_where(unit, line)})", line)
-            return
+        if match and not any(_SEEDING.search(line) for line in seeds[unit.path]):
+            unseeded.append((unit, text.count("\n", 0, match.start()) + 1, match.group()))
+    if not unseeded:
+        return
+    unit, line, used = unseeded[0]
+    others = ", ".join(u.path for u, _, _ in unseeded[1:_SHOWN_PLACES + 1])
+    more = f"; also {others}" + (" and more" if len(unseeded) > _SHOWN_PLACES + 1 else "") \
+        if others else ""
+    yield unit.finding(NO_SEED, f"{len(unseeded)} file(s) draw random numbers with no seed "
+                       f"set: {unit.path} ({used.strip()!r} at {_where(unit, line)}){more}",
+                       line)
 
 
 def _without_comments(text: str) -> str:

@@ -30,8 +30,10 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
+from reviewbot.checks import lint_judge
 from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
 from reviewbot.checks.lintcache import LintCache, LintedFile, LintMessage, default_cache_dir
+from reviewbot.checks.upstream import upstream_files
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
 
@@ -46,7 +48,7 @@ REFACTOR = Rule(ID, "LINTR", Severity.INFO, "pylint refactoring hint",
                 "Simplify the code as pylint suggests.")
 CONVENTION = Rule(ID, "LINTC", Severity.INFO, "pylint coding convention (PEP 8)",
                   "Follow PEP 8 for the line pylint points at.")
-RULES = (ERROR, WARNING, REFACTOR, CONVENTION)
+RULES = (ERROR, WARNING, REFACTOR, CONVENTION, lint_judge.CANNOT_RUN)
 _RULE_BY_CATEGORY = {"E": ERROR, "W": WARNING, "R": REFACTOR, "C": CONVENTION}
 
 # Messages that are noise for research code, are another check's job, or that a per-file
@@ -122,8 +124,14 @@ def run(submission: Submission, config: Config) -> Outcome:
             cache.put(target.key, fresh[target.relative])
             results[target.relative] = fresh[target.relative]
     kept = {t.relative: kept_messages(t, results[t.relative], config) for t in targets}
+    running, upstream = lint_judge.runs(submission), upstream_files(submission)
+    weighed = {t.relative: [m for m in (lint_judge.keep(t.unit, message, running, upstream)
+                                        for message in kept[t.relative]) if m is not None]
+               for t in targets}
     findings = [finding for target in targets
-                for finding in to_findings(target, kept[target.relative])]
+                for finding in to_findings(target, weighed[target.relative])]
+    findings += lint_judge.judge({t.relative: t.unit for t in targets}, kept, submission,
+                                 running)
     return Outcome(tuple(findings), summary(targets, results, kept, len(missing)))
 
 
@@ -305,11 +313,37 @@ def magic_lines(unit: CodeUnit) -> set[int]:
 
 
 def to_findings(target: LintTarget, messages: list[LintMessage]) -> Iterator[Finding]:
+    """One finding per pylint error; advice (info) once per message id and file, counted."""
+    advice: dict[str, list[LintMessage]] = {}
     for message in messages:
-        rule = _RULE_BY_CATEGORY[message.category]
-        text = f"{message.msg_id} {message.symbol}: {message.text}"
-        column = message.column + 1 if message.column is not None else None  # 1-based, as editors
-        yield target.unit.finding(rule, text, message.line, column)
+        rule = _rule_of(message)
+        if rule.severity is Severity.INFO:
+            advice.setdefault(message.msg_id, []).append(message)
+            continue
+        yield _finding(target, rule, message, f"{message.msg_id} {message.symbol}: {message.text}")
+    for group in advice.values():
+        first = group[0]
+        text = f"{first.msg_id} {first.symbol}: {first.text}"
+        if len(group) > 1:
+            shown = "; ".join(f"{m.text} (line {m.line})" for m in group[:_SHOWN])
+            more = "; ..." if len(group) > _SHOWN else ""
+            text = (f"{first.msg_id} {first.symbol}, {len(group)} times in this file: "
+                    f"{shown}{more}")
+        yield _finding(target, _rule_of(first), first, text)
+
+
+_SHOWN = 3
+
+
+def _rule_of(message: LintMessage) -> Rule:
+    if message.text.endswith(lint_judge.INFERENCE_NOTE):
+        return WARNING  # demoted: see lint_judge
+    return _RULE_BY_CATEGORY[message.category]
+
+
+def _finding(target: LintTarget, rule: Rule, message: LintMessage, text: str) -> Finding:
+    column = message.column + 1 if message.column is not None else None  # 1-based, as editors
+    return target.unit.finding(rule, text, message.line, column)
 
 
 def summary(targets: list[LintTarget], results: dict[str, LintedFile | None],

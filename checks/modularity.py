@@ -22,7 +22,7 @@ from pydantic import Field
 from radon.metrics import h_visit_ast, mi_compute
 from radon.visitors import Class, ComplexityVisitor, Function
 
-from reviewbot.checks.base import CheckConfig, CodeUnit, code_units
+from reviewbot.checks.base import CheckConfig, CodeUnit, own_code_units
 from reviewbot.checks.comments import SourceLines, source_lines
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
@@ -206,6 +206,7 @@ class StatementCount:
 
     script_lines: list[int] = field(default_factory=list)
     in_functions: int = 0
+    guarded: int = 0  # of the script lines, those under ``if __name__ == "__main__":``
 
     @property
     def total(self) -> int:
@@ -244,6 +245,7 @@ def _add_guard(count: StatementCount, guard: StatementCount, node: ast.If,
     count.in_functions += guard.in_functions
     if len(guard.script_lines) > max_guard:
         count.script_lines += [node.lineno, *guard.script_lines]
+        count.guarded += len(guard.script_lines) + 1
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -301,8 +303,16 @@ def _script_finding(unit: CodeUnit, count: StatementCount, config: Config) -> Fi
     if count.share <= config.max_module_level_share:
         return None
     name = unit.path.rsplit("/", 1)[-1]
-    message = (f"{count.share:.0%} of {name}'s statements run at module level "
-               f"({len(count.script_lines)} of {count.total}): move them into functions")
+    outside = len(count.script_lines)
+    if count.guarded == outside:
+        where = 'under `if __name__ == "__main__":`, outside any function'
+    elif count.guarded:
+        where = (f'outside functions ({outside - count.guarded} at module level, '
+                 f'{count.guarded} under `if __name__ == "__main__":`)')
+    else:
+        where = "at module level"
+    message = (f"{count.share:.0%} of {name}'s statements run {where} "
+               f"({outside} of {count.total}): move them into functions")
     return unit.finding(SCRIPT_STYLE, message, min(count.script_lines))
 
 
@@ -474,7 +484,7 @@ class _Survey:
 def run(submission: Submission, config: Config) -> Outcome:
     """Complexity, length, maintainability, script style and copies over every code unit."""
     survey = _Survey()
-    for unit in code_units(submission):
+    for unit in own_code_units(submission):
         lines = source_lines(unit.text)
         if unit.tree is not None and lines is not None:
             _survey_unit(survey, unit, unit.tree, lines, config)

@@ -9,6 +9,7 @@ Copies under ``.ipynb_checkpoints/`` are reported as a folder and otherwise igno
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -52,9 +53,15 @@ NOT_PYTHON = Rule(ID, "NB011", Severity.INFO, "notebook kernel is not Python",
                   "Use a Python kernel where possible; the review reads only Python code.")
 ERROR_OUTPUT = Rule(ID, "NB012", Severity.WARNING, "saved output shows an error",
                     "Fix the error, then run the notebook top to bottom and save it.")
+NOT_A_RUN = Rule(ID, "NB013", Severity.ERROR, "notebook mostly never run, or with stub cells",
+                 "Write the missing code in place of the placeholder cells, run the notebook top "
+                 "to bottom and save it with its outputs: it is the replication's evidence.")
+SCHEMA = Rule(ID, "NB014", Severity.WARNING, "notebook does not follow the nbformat schema",
+              "Jupyter still opens it; re-save it from Jupyter (or run `jupyter nbconvert "
+              "--to notebook --inplace` on it) to write a valid file.")
 RULES: tuple[Rule, ...] = (NO_NOTEBOOK, BROKEN, EMPTY, NO_OUTPUTS, OUT_OF_ORDER, PARTLY_RUN,
                            COUNT_GAPS, DEFINITIONS_IN_CELL, LONG_FUNCTION_IN_CELL, CHECKPOINTS,
-                           NOT_PYTHON, ERROR_OUTPUT)
+                           NOT_PYTHON, ERROR_OUTPUT, NOT_A_RUN, SCHEMA)
 
 CHECKPOINT_DIR = ".ipynb_checkpoints"
 
@@ -80,6 +87,7 @@ def run(submission: Submission, config: Config) -> Outcome:
                  for path, why in broken]
     for notebook in notebooks:
         findings += _notebook_findings(notebook, config)
+        findings += _replication_findings(notebook, has_modules=bool(submission.modules))
     cells = sum(len(notebook.code_cells) for notebook in notebooks)
     summary = f"{len(notebooks) + len(broken)} notebook(s), {cells} code cells"
     return Outcome(tuple(findings), {"summary": summary, "notebooks": len(notebooks),
@@ -131,10 +139,15 @@ def _at_cell(rule: Rule, message: str, path: str, cell: Cell) -> Finding:
 
 def _execution_findings(notebook: Notebook, cells: list[Cell]) -> list[Finding]:
     run_cells = [cell for cell in cells if cell.execution_count is not None]
-    if not run_cells and not any(cell.outputs for cell in cells):
+    with_output = sum(bool(cell.outputs) for cell in cells)
+    if not run_cells and not with_output:
         return [NO_OUTPUTS.finding(
             f"{notebook.path} is committed without outputs ({len(cells)} code cells, none "
             "run): run it top to bottom and save", notebook.path)]
+    if not run_cells and with_output == 1 and len(cells) >= _MIN_CELLS:
+        return [NO_OUTPUTS.finding(
+            f"{notebook.path} is committed almost without outputs (1 of {len(cells)} code "
+            "cells shows one): run it top to bottom and save", notebook.path)]
     findings = _order_findings(notebook.path, run_cells)
     findings += _partial_run_findings(notebook.path, cells)
     if not findings:
@@ -153,9 +166,16 @@ def _order_findings(path: str, run_cells: list[Cell]) -> list[Finding]:
     return []
 
 
+def _ran(cell: Cell) -> bool:
+    # Colab saves some run cells with their outputs but a null execution count.
+    return cell.execution_count is not None or bool(cell.outputs)
+
+
 def _partial_run_findings(path: str, cells: list[Cell]) -> list[Finding]:
     """The first code cell never run although a cell after or before it was."""
-    ran = [cell.execution_count is not None for cell in cells]
+    if all(cell.execution_count is None for cell in cells):
+        return []  # saved without counts (Colab): a cell without output may well have run
+    ran = [_ran(cell) for cell in cells]
     if all(ran) or not any(ran):
         return []
     first_skipped = ran.index(False)
@@ -190,6 +210,45 @@ def _error_output_findings(notebook: Notebook, cells: list[Cell]) -> list[Findin
                            f"output ({error[:120]})")
                 return [_at_cell(ERROR_OUTPUT, message, notebook.path, cell)]
     return []
+
+
+# --- is it a replication at all? ------------------------------------------------------
+
+_STUB_LINE = re.compile(r"^\s*(#.*|pass|\.\.\.|raise NotImplementedError(\(\))?)?\s*$")
+_PLACEHOLDER = re.compile(r"your code here|write your code|@?todo\b|fill (this|me|in)|"
+                          r"implement (this|me)", re.IGNORECASE)
+_MOSTLY = 0.5  # below this share of code cells run, the notebook was not really run
+_MIN_CELLS = 4  # a notebook this small says little by its run share
+
+
+def _replication_findings(notebook: Notebook, *, has_modules: bool) -> list[Finding]:
+    """Stub cells, or (when the notebook is all the code) most cells never run."""
+    findings = []
+    if notebook.schema_problem:
+        findings.append(SCHEMA.finding(
+            f"{notebook.path} does not follow the nbformat schema ({notebook.schema_problem}); "
+            "it still reads", notebook.path))
+    cells = [cell for cell in notebook.code_cells if cell.source.strip()]
+    stubs = [cell for cell in cells if _is_stub(cell)]
+    ran = sum(_ran(cell) for cell in cells)
+    counted = any(cell.execution_count is not None for cell in cells)
+    mostly_unrun = (counted and len(cells) >= _MIN_CELLS and ran / len(cells) < _MOSTLY
+                    and not has_modules)
+    if not stubs and not mostly_unrun:
+        return findings
+    parts = [f"{len(cells) - ran} of {len(cells)} code cells never ran"] if mostly_unrun else []
+    if stubs:
+        parts.append(f"{len(stubs)} stub cell(s) holding only a placeholder (first: cell "
+                     f"{stubs[0].index})")
+    first = stubs[0] if stubs else next(cell for cell in cells if not _ran(cell))
+    message = f"{notebook.path}: {' and '.join(parts)}; it does not show a replication run"
+    return [*findings, _at_cell(NOT_A_RUN, message, notebook.path, first)]
+
+
+def _is_stub(cell: Cell) -> bool:
+    lines = cell.source.splitlines()
+    return all(_STUB_LINE.match(line) for line in lines) and bool(_PLACEHOLDER.search(
+        cell.source))
 
 
 # --- logic that belongs in modules --------------------------------------------------------

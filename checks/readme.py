@@ -11,66 +11,44 @@ submission.
 from __future__ import annotations
 
 import ast
-import bisect
+import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pydantic import Field
 
+from reviewbot.checks import readme_rules
 from reviewbot.checks.base import CheckConfig, code_units
-from reviewbot.core.models import Finding, Outcome, Rule, Severity
+from reviewbot.checks.readme_doc import Readme, parse_readme
+from reviewbot.checks.readme_judge import (
+    RESULTS_KEY,
+    judge_results,
+    missing_file_findings,
+    not_completed_findings,
+    template_findings,
+    upstream_findings,
+)
+from reviewbot.checks.readme_paper import find_paper_link, known_paper, normal_url
+from reviewbot.checks.readme_rules import (
+    COMPLETENESS_LOW,
+    COMPLETENESS_POOR,
+    MISSING,
+    NAMED_NOT_LINKED,
+    NO_DATA,
+    NO_DEVIATIONS,
+    NO_HOW_TO_RUN,
+    NO_PAPER_LINK,
+    NO_REQUIREMENTS,
+    NO_TITLE_AUTHORS,
+    TOO_SHORT,
+    UNREADABLE,
+)
+from reviewbot.checks.readme_template import find_template_text, template_lines, template_links
+from reviewbot.core.models import Finding, Outcome, ResultRow
 from reviewbot.core.submission import Submission
 
-ID = "readme"
-
-MISSING = Rule(ID, "README001", Severity.ERROR, "no README at the submission's top level",
-               "Add a README.md next to the code saying which paper it reproduces, how to run "
-               "it and what came out.")
-UNREADABLE = Rule(ID, "README002", Severity.ERROR, "README is not readable text",
-                  "Save the README as plain UTF-8 text (Markdown or reStructuredText), not a "
-                  "binary document.")
-TOO_SHORT = Rule(ID, "README003", Severity.WARNING, "README is empty or very short",
-                 "Write the sections a reviewer needs: the paper, how to run, requirements, "
-                 "data, results against the paper, and deviations.")
-NO_PAPER_LINK = Rule(ID, "README004", Severity.ERROR, "README does not link the paper",
-                     "Link the paper near the top: its arXiv URL or id (arXiv:1412.6980), its "
-                     "DOI, or the URL of its PDF.")
-NO_TITLE_AUTHORS = Rule(ID, "README005", Severity.WARNING,
-                        "README does not give the paper's title and authors",
-                        "Name the paper in full, e.g. '[Adam: A Method for Stochastic "
-                        "Optimization](https://arxiv.org/abs/1412.6980), Kingma and Ba, 2014'.")
-NO_HOW_TO_RUN = Rule(ID, "README006", Severity.WARNING,
-                     "README does not say how to install and run",
-                     "Add a 'Usage' section with the commands, e.g. `pip install -r "
-                     "requirements.txt` then `jupyter notebook <notebook>.ipynb`.")
-NO_REQUIREMENTS = Rule(ID, "README007", Severity.WARNING, "README does not state the requirements",
-                       "Add a 'Requirements' section: point to requirements.txt, or list the "
-                       "Python and framework versions used (e.g. TensorFlow 2.15).")
-NO_DATA = Rule(ID, "README008", Severity.WARNING, "README does not say where the data comes from",
-               "Add a 'Data' section naming the dataset, where to download it (URL or loader) "
-               "and any preprocessing.")
-NO_RESULTS = Rule(ID, "README009", Severity.ERROR, "README has no results with numbers",
-                  "Add a 'Results' section with a table of the paper's numbers next to the "
-                  "reproduced ones (columns: metric, paper, ours).")
-NO_COMPARISON = Rule(ID, "README010", Severity.WARNING,
-                     "README results do not compare the paper with the reproduction",
-                     "Put the paper's reported value and your reproduced value side by side, "
-                     "in columns labelled e.g. 'paper' and 'ours'.")
-NO_DEVIATIONS = Rule(ID, "README011", Severity.WARNING,
-                     "README does not state deviations from the paper",
-                     "Add a 'Deviations from the paper' section: what differs (data, model size, "
-                     "epochs, hyperparameters) and why; say so if nothing does.")
-COMPLETENESS_LOW = Rule(ID, "README012", Severity.INFO, "ML code completeness below 5/5",
-                        "Complete the ML code checklist: dependencies, training code, evaluation "
-                        "code, pre-trained models (or say training is quick), results table.")
-COMPLETENESS_POOR = Rule(ID, "README013", Severity.WARNING,
-                         "ML code completeness below the required minimum",
-                         "Complete the ML code checklist: dependencies, training code, evaluation "
-                         "code, pre-trained models (or say training is quick), results table.")
-RULES: tuple[Rule, ...] = (MISSING, UNREADABLE, TOO_SHORT, NO_PAPER_LINK, NO_TITLE_AUTHORS,
-                           NO_HOW_TO_RUN, NO_REQUIREMENTS, NO_DATA, NO_RESULTS, NO_COMPARISON,
-                           NO_DEVIATIONS, COMPLETENESS_LOW, COMPLETENESS_POOR)
+ID = readme_rules.ID
+RULES = readme_rules.RULES
 
 
 class Config(CheckConfig):
@@ -79,6 +57,14 @@ class Config(CheckConfig):
     min_words: int = Field(150, ge=0, description="a README with fewer words is too short")
     min_completeness: int = Field(
         3, ge=0, le=5, description="ML code completeness (0-5) below which it is a warning")
+    template: str = Field("", description="the maintainers' README template (a path); its "
+                                          "sentences left in a README are template text")
+    bibliography: str = Field("", description="a BibTeX file naming each submission's paper "
+                                              "(DLC keeps DLC.bib), used to find the paper link")
+    papers_dir: str = Field("papers", description="folder of the claims files (<folder>.toml); "
+                                                  "a claims file's [paper] url is the paper")
+    large_gap: float = Field(0.1, gt=0, description="relative gap between a reproduced value "
+                                                    "and the paper's that README019 points out")
 
 
 # README names in order of preference when several sit at the top level.
@@ -96,118 +82,7 @@ def _words(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-# --- the README as headings, sections and tables ---------------------------------------
-
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_UNDERLINE = re.compile(r"^([=\-~^\"'`*+#:._])\1{2,}\s*$")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)([^*_\n]{1,60})\1\s*:?\s*$")
-_COLON_LINE = re.compile(r"^\s*([A-Z][\w /&()'-]{0,40}):\s*$")
-_MAX_README_CHARS = 200_000
-_MAX_HEADING_CHARS = 300  # a longer line is prose; also keeps the patterns below linear
-_PSEUDO_LEVEL = 99  # bold or "Title:" lines: a section that ends at the next heading
-_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
-_RST_TABLE_RULE = re.compile(r"^\s*(\+-{3,})+\+\s*$|^\s*={2,}(\s+={2,})+\s*$")
 _URL = re.compile(r"https?://\S+|www\.\S+")
-
-
-@dataclass(frozen=True)
-class Heading:
-    line: int  # 1-based line of the heading's text
-    title: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Readme:
-    """A README's text with its headings and tables found once."""
-
-    path: str
-    text: str
-    lines: tuple[str, ...]
-    headings: tuple[Heading, ...]  # in line order
-    tables: tuple[tuple[int, str], ...]  # (first line, table text)
-
-    def find(self, pattern: re.Pattern[str]) -> list[Heading]:
-        return [h for h in self.headings if pattern.search(h.title)]
-
-    def section(self, heading: Heading) -> str:
-        """The text under ``heading`` up to the next heading of the same or a higher level."""
-        end = len(self.lines)
-        after = bisect.bisect_right(self.headings, heading.line, key=lambda h: h.line)
-        for other in self.headings[after:]:
-            if other.level <= heading.level or heading.level == _PSEUDO_LEVEL:
-                end = other.line - 1  # the heading's own text line ends the section
-                break
-        return "\n".join(self.lines[heading.line:end])
-
-
-def parse_readme(path: str, text: str) -> Readme:
-    # Past this a README is not prose anyone reads; the cap bounds the work on hostile input.
-    text = text[:_MAX_README_CHARS]
-    lines = text.split("\n")  # "\n" only, so line numbers match GitHub's
-    return Readme(path, text, tuple(lines), tuple(_headings(lines)), tuple(_tables(lines)))
-
-
-def _headings(lines: list[str]) -> Iterable[Heading]:
-    adornments: list[str] = []  # underline characters in order of first use: their levels
-    in_fence = False
-    for index, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        heading = _heading_at(lines, index, adornments)
-        if heading is not None:
-            yield heading
-
-
-def _heading_at(lines: list[str], index: int, adornments: list[str]) -> Heading | None:
-    line = lines[index]
-    if len(line) > _MAX_HEADING_CHARS:
-        return None
-    atx = _ATX.match(line)
-    if atx:
-        return Heading(index + 1, atx.group(2), len(atx.group(1)))
-    if _is_title_text(line) and index + 1 < len(lines) and _UNDERLINE.match(lines[index + 1]):
-        char = lines[index + 1].strip()[0]
-        if char not in adornments:
-            adornments.append(char)
-        return Heading(index + 1, line.strip(), adornments.index(char) + 1)
-    pseudo = _BOLD_LINE.match(line) or _COLON_LINE.match(line)
-    if pseudo:
-        return Heading(index + 1, pseudo.group(pseudo.lastindex or 1).strip(), _PSEUDO_LEVEL)
-    return None
-
-
-def _is_title_text(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not _UNDERLINE.match(stripped) and "|" not in stripped
-
-
-def _tables(lines: list[str]) -> Iterable[tuple[int, str]]:
-    """Markdown pipe tables, reST grid and simple tables, and HTML tables."""
-    index = 0
-    while index < len(lines):
-        if _MD_TABLE_RULE.match(lines[index]) or _RST_TABLE_RULE.match(lines[index]) \
-                or "<table" in lines[index].lower():
-            start, end = _block_around(lines, index)
-            yield start + 1, "\n".join(lines[start:end])
-            index = end
-        else:
-            index += 1
-
-
-def _block_around(lines: list[str], index: int) -> tuple[int, int]:
-    """The run of non-blank lines holding ``index`` (a table's header, rule and rows)."""
-    start = index
-    while start > 0 and lines[start - 1].strip():
-        start -= 1
-    end = index
-    while end < len(lines) and lines[end].strip():
-        end += 1
-    return start, end
 
 
 def _without_links(text: str) -> str:
@@ -227,13 +102,6 @@ def _has_digits(text: str) -> bool:
 # --- which paper -------------------------------------------------------------------------
 
 _ARXIV_ID = _words(r"\barxiv[:\s]\s*(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})(v\d+)?")
-_PAPER_LINK = _words(
-    r"arxiv\.org/(abs|pdf)/|\barxiv[:\s]\s*(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})|doi\.org/|"
-    r"\bdoi:\s*10\.\d{4,}|\b10\.\d{4,9}/\S+|openreview\.net|aclanthology\.org|aclweb\.org|"
-    r"papers\.nips\.cc|proceedings\.(mlr\.press|neurips\.cc)|jmlr\.org|ieeexplore\.ieee\.org|"
-    r"dl\.acm\.org|link\.springer\.com|sciencedirect\.com|semanticscholar\.org|nature\.com|"
-    r"thecvf\.com|cv-foundation\.org|https?://\S{1,300}?\.pdf\b")
-_PAPER_WORD = _words(r"\b(paper|article|publication|preprint|proceedings)\b")
 # "Paper", "The original paper", "References", "Citation"; not "Deviations from the paper"
 _PAPER_HEADING = _words(r"^\W*(about\s+)?(the\s+)?(original\s+)?(paper|references?|citations?|"
                         r"cite|citing|publication|bibliography)\b")
@@ -246,10 +114,17 @@ _TITLE_SPAN = re.compile(rf"\[([^\]\n]{{1,200}})\]\(|"
 _AUTHOR_HINT = re.compile(r"(?i:\bet\.? al\b|\bauthors?\b|\bauthor\s*=)|\bby\s+[A-Z][a-z]+")
 
 
-def _paper_findings(readme: Readme, submission: Submission) -> list[Finding]:
+def _paper_findings(readme: Readme, submission: Submission, config: Config,
+                    excluded: frozenset[str]) -> list[Finding]:
     near = next(iter(readme.find(_PAPER_HEADING)), None)
     line = near.line if near else None
-    if not _has_paper_link(readme):
+    known = known_paper(submission.name, config.bibliography, config.papers_dir)
+    if find_paper_link(readme, submission.name, known, excluded) is None:
+        title = _paper_title(readme)
+        if title:
+            message = (f"{readme.path} names the paper ('{title[:80]}') but does not link it: "
+                       "no arXiv URL or id, DOI or URL of the paper found")
+            return [NAMED_NOT_LINKED.finding(message, readme.path, line)]
         message = (f"{readme.path} does not link the paper it reproduces: no arXiv URL or id, "
                    "DOI or URL of the paper found")
         return [NO_PAPER_LINK.finding(message, readme.path, line)]
@@ -262,14 +137,13 @@ def _paper_findings(readme: Readme, submission: Submission) -> list[Finding]:
     return [NO_TITLE_AUTHORS.finding(message, readme.path, line)]
 
 
-def _has_paper_link(readme: Readme) -> bool:
-    if _PAPER_LINK.search(readme.text):
-        return True
-    # any link on a line that says it is the paper, or under a Paper/Reference heading
-    lines_with_url = (line for line in readme.lines if _URL.search(line))
-    if any(_PAPER_WORD.search(line) for line in lines_with_url):
-        return True
-    return any(_URL.search(readme.section(h)) for h in readme.find(_PAPER_HEADING))
+def _paper_title(readme: Readme) -> str:
+    """The paper's title as the README's first heading gives it (not the folder's name)."""
+    first = next((h for h in readme.headings if h.level == 1), None)
+    if first is None:
+        return ""
+    title = re.sub(r"^\W*paper\s+title\s*:\s*", "", first.title, flags=re.IGNORECASE)
+    return title if len(title.split()) >= 3 else ""
 
 
 def _has_title(readme: Readme) -> bool:
@@ -359,41 +233,6 @@ _DEVIATION = _words(
     r"\bdeviat\w*|\bdiffer\w*|\bapproximat\w*|\bunlike the (original )?paper|\binstead of\b|"
     r"\bdepart\w*|\bdiverg\w*|\bdiscrepanc\w*|\bsimplif\w*|\bmodifi\w*|\bchanges?\b|"
     r"\bas in the (original )?paper|\bfollows? the paper exactly|\bsame (setup|settings) as")
-
-
-def _results_findings(readme: Readme) -> list[Finding]:
-    headings = readme.find(_RESULTS_HEADING)
-    with_numbers = next((h for h in headings if _has_results_numbers(readme.section(h))), None)
-    if with_numbers:
-        return _comparison_findings(readme, with_numbers, readme.section(with_numbers))
-    numeric_tables = [table for table in readme.tables if _has_digits(table[1])]
-    if numeric_tables:
-        # a table of numbers under some other heading: judge the table itself
-        line, table = numeric_tables[0]
-        return _comparison_findings(readme, Heading(line, "table", _PSEUDO_LEVEL), table)
-    if headings:
-        message = (f"{readme.path}: the '{headings[0].title}' section has no numbers; give the "
-                   "paper's values and the reproduced ones")
-        return [NO_RESULTS.finding(message, readme.path, headings[0].line)]
-    message = (f"{readme.path} has no results section: no 'Results' heading and no table of "
-               "numbers")
-    return [NO_RESULTS.finding(message, readme.path)]
-
-
-def _has_results_numbers(section: str) -> bool:
-    in_table = any("|" in line and _has_digits(line) for line in section.splitlines())
-    return len(_numbers(section)) >= 2 or in_table
-
-
-def _comparison_findings(readme: Readme, heading: Heading, section: str) -> list[Finding]:
-    missing = [side for side, pattern in (("the paper's values", _PAPER_SIDE),
-                                          ("the reproduced values", _OUR_SIDE))
-               if not pattern.search(section)]
-    if not missing:
-        return []
-    message = (f"{readme.path}: the results at line {heading.line} do not say which numbers are "
-               f"{' and which are '.join(missing)}")
-    return [NO_COMPARISON.finding(message, readme.path, heading.line)]
 
 
 def _deviation_findings(readme: Readme) -> list[Finding]:
@@ -536,25 +375,36 @@ def _too_short(readme: Readme, config: Config) -> list[Finding]:
     return [TOO_SHORT.finding(f"{readme.path} {state}", readme.path)]
 
 
-def _content_findings(readme: Readme, submission: Submission, config: Config) -> list[Finding]:
-    return [*_too_short(readme, config), *_paper_findings(readme, submission),
-            *_how_to_run_findings(readme), *_requirements_findings(readme, submission),
-            *_data_findings(readme), *_results_findings(readme), *_deviation_findings(readme)]
+def _content_findings(readme: Readme, submission: Submission,
+                      config: Config) -> tuple[list[Finding], list[ResultRow]]:
+    template = find_template_text(readme, template_lines(config.template))
+    findings = template_findings(readme, template)
+    judged = parse_readme(readme.path, template.cleaned) if template.lines else readme
+    excluded = frozenset(normal_url(url) for url in template_links(config.template))
+    rows, result_findings = judge_results(judged, config.large_gap)
+    findings += [*_too_short(judged, config), *_paper_findings(judged, submission, config,
+                                                              excluded),
+                 *_how_to_run_findings(judged), *_requirements_findings(judged, submission),
+                 *_data_findings(judged), *result_findings, *_deviation_findings(judged),
+                 *not_completed_findings(readme), *missing_file_findings(judged, submission),
+                 *upstream_findings(judged, submission)]
+    return findings, rows
 
 
 def run(submission: Submission, config: Config) -> Outcome:
     path = find_readme(submission)
     text = submission.text(path) if path else None
     readme = parse_readme(path, text) if path is not None and text is not None else None
+    rows: list[ResultRow] = []
     if path is None:
         findings = [_missing_readme(submission)]
     elif readme is None:
         findings = [_unreadable(submission, path)]
     else:
-        findings = _content_findings(readme, submission, config)
+        findings, rows = _content_findings(readme, submission, config)
     items = completeness(submission, readme)
     findings += _completeness_findings(items, path, config)
     done = sum(items.values())
     stats = {"summary": f"ML code completeness {done}/{len(items)}", "completeness": done,
-             "completeness_items": items}
+             "completeness_items": items, RESULTS_KEY: [dataclasses.asdict(r) for r in rows]}
     return Outcome(tuple(findings), stats)

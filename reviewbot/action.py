@@ -29,7 +29,7 @@ from reviewbot.report.sarif import render_sarif
 from reviewbot.report.text import render_text
 
 
-def changed_folders(root: Path, base: str, head: str = "HEAD") -> list[str]:
+def changed_folders(root: Path, base: str, head: str = "HEAD", pattern: str = "") -> list[str]:
     """Submission folders the commits ``base..head`` change, that exist in the checkout."""
     try:
         listed = subprocess.run(
@@ -39,7 +39,7 @@ def changed_folders(root: Path, base: str, head: str = "HEAD") -> list[str]:
         raise UsageError("git is not installed") from None
     except subprocess.CalledProcessError as exc:
         raise UsageError(f"git diff {base}...{head} failed: {exc.stderr.strip()}") from None
-    split = submission_folders(line for line in listed.splitlines() if line)
+    split = submission_folders((line for line in listed.splitlines() if line), pattern)
     return [folder for folder in split.folders if (root / folder).is_dir()]
 
 
@@ -64,16 +64,18 @@ def write_outputs(root: Path, reviews: Sequence[Review], sarif: Path | None,
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = Path(args.root).resolve()
-    folders = changed_folders(root, args.base, args.head)
+    loaded = load_config(args.config, starts=[root])  # the checkout's config.toml, if any
+    folders = changed_folders(root, args.base, args.head,
+                              loaded.config.review.submission_pattern)
     if not folders:
         print("reviewbot: this change touches no submission folder: nothing to review")
         if args.sarif:  # code scanning still gets a (clean) upload
             args.sarif.write_text(render_sarif([], base=root), encoding="utf-8")
         return 0
     print(f"reviewbot: reviewing {', '.join(folders)}", file=sys.stderr)
-    loaded = load_config(args.config)
     selected = select_checks()
-    reviews = [review_path(root / folder, loaded.config, selected) for folder in folders]
+    reviews = [review_path(root / folder, loaded.config, selected, config_source=loaded.source)
+               for folder in folders]
     write_outputs(root, reviews, args.sarif, rule_docs(loaded.config.github.docs_url))
     return 0 if all(review.passed for review in reviews) else 1
 
@@ -92,12 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 def pre_commit(argv: Sequence[str] | None = None) -> int:
     """The pre-commit hook: review the submission folders of the files being committed."""
     paths = list(sys.argv[1:] if argv is None else argv)
-    folders = [f for f in submission_folders(paths).folders if Path(f).is_dir()]
+    loaded = load_config(None, starts=[Path.cwd()])  # the repository's config.toml, if any
+    pattern = loaded.config.review.submission_pattern
+    folders = [f for f in submission_folders(paths, pattern).folders if Path(f).is_dir()]
     if not folders:
         return 0
-    loaded = load_config(None)
     selected = select_checks()
-    reviews = [review_path(Path(folder), loaded.config, selected) for folder in folders]
+    reviews = [review_path(Path(folder), loaded.config, selected, config_source=loaded.source)
+               for folder in folders]
     sys.stdout.write(render_text(reviews, width=120))
     return 0 if all(review.passed for review in reviews) else 1
 

@@ -10,6 +10,7 @@ user gets for bad input is one line on stderr and an exit code, never a tracebac
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import os
@@ -32,7 +33,7 @@ from reviewbot.config import LoadedConfig, effective_values, load_config
 from reviewbot.core.errors import ReviewbotError, UsageError
 from reviewbot.core.models import Review
 from reviewbot.core.progress import progress
-from reviewbot.core.submission import discover
+from reviewbot.core.submission import discover, many_submissions_note
 from reviewbot.pipeline import review_path, select_checks
 from reviewbot.replication.session import RunOptions, paper_rows, rejudge, run_reviews
 from reviewbot.report import printable, total_verdict, verdict
@@ -386,11 +387,15 @@ class CheckRequest:
 
 def run_check(request: CheckRequest) -> int:
     """Review every submission under the path; the exit code says whether all passed."""
-    folders = discover(request.path)
     # the maintainers' config.toml is found upward from PATH (never inside a submission)
-    loaded = load_config(request.config, starts=[request.path], skip=folders)
+    loaded = load_config(request.config, starts=[request.path], skip=discover(request.path))
     selected = select_checks(request.only, request.skip)  # a bad config stops before any work
+    pattern = loaded.config.review.submission_pattern
+    folders = discover(request.path, pattern)
     reviews = review_with_progress(folders, loaded, selected)
+    note = many_submissions_note(request.path, pattern)
+    if note is not None:
+        reviews = [dataclasses.replace(review, notes=(*review.notes, note)) for review in reviews]
     if request.run is not None:
         reviews = run_reviews(reviews, loaded, request.run, request.output)
     report = render(reviews, request.report_format, to_terminal=request.output is None,

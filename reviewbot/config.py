@@ -51,6 +51,9 @@ class ReviewSettings(BaseModel):
     fail_on: Severity = Field(Severity.ERROR, description="lowest severity that fails a review")
     max_file_bytes: int = Field(5_000_000, gt=0, description="files larger are listed, not read")
     max_files: int = Field(5_000, gt=0, description="files read per submission at most")
+    submission_pattern: str = Field(
+        "", description="glob naming the submission folders of a checkout (e.g. 'Project_*'); "
+                        "empty = DLC's naming, Author1Author2EtAlYEAR")
 
 
 ChecksConfig = create_model(  # one field per registered check, each its own table

@@ -8,7 +8,7 @@ maintainers' ``[rules]`` and per-check ``disable``/``severity`` to every finding
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from reviewbot import __version__
@@ -17,7 +17,16 @@ from reviewbot.checks.base import CheckConfig, CheckModule
 from reviewbot.config import Config, rulebook
 from reviewbot.core.errors import UsageError
 from reviewbot.core.gate import failing, gated
-from reviewbot.core.models import CheckResult, Finding, Outcome, Review, Severity, Status, freeze
+from reviewbot.core.models import (
+    CheckResult,
+    Finding,
+    Outcome,
+    ResultRow,
+    Review,
+    Severity,
+    Status,
+    freeze,
+)
 from reviewbot.core.submission import LoadLimits, Submission, load
 
 
@@ -55,8 +64,17 @@ def review(submission: Submission, config: Config, selected: Sequence[str], *,
     notes = (f"config: {config_source}",) if config_source else ()  # which config decided
     raw = Review(submission.name, str(submission.root), tuple(results),
                  submission.load_findings, config.review.fail_on, __version__, notes=notes,
-                 config_source=config_source)
+                 config_source=config_source, readme_results=readme_results(results))
     return gated(raw, rulebook(config, config_source or "config"))
+
+
+def readme_results(results: Iterable[CheckResult]) -> tuple[ResultRow, ...]:
+    """The README's results as rows, from the readme check's statistics (none if it did not run)."""
+    for result in results:
+        if result.check == "readme":
+            rows = result.stats.get("results_rows") or ()
+            return tuple(ResultRow(**row) for row in rows if isinstance(row, dict))
+    return ()
 
 
 def run_check(module: CheckModule, submission: Submission, settings: CheckConfig,

@@ -57,6 +57,7 @@ class Notebook:
     code: str
     line_map: tuple[CodeLine | None, ...]  # one entry per line of ``code``; None for joins
     kernel_language: str
+    schema_problem: str = ""  # why strict nbformat validation refused it, when it still reads
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:
@@ -82,16 +83,18 @@ def parse_notebook(path: str, text: str) -> Notebook:
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookFormatError("JSON without the 'nbformat' key: not a Jupyter notebook")
     original_version = raw.get("nbformat")
-    node = _read_nbformat(text)
+    node, schema_problem = _read_nbformat(text)
     raw_lines = _source_raw_lines(text, original_version)
     cells = tuple(_make_cell(i, cell, raw_lines.get(i - 1, ())) for i, cell in
                   enumerate(node.cells, start=1))
     code, line_map = _join_code(cells)
     language = node.metadata.get("kernelspec", {}).get("language", "python")
-    return Notebook(path, int(original_version), cells, code, line_map, str(language))
+    return Notebook(path, int(original_version), cells, code, line_map, str(language),
+                    schema_problem)
 
 
-def _read_nbformat(text: str) -> nbformat.NotebookNode:
+def _read_nbformat(text: str) -> tuple[nbformat.NotebookNode, str]:
+    """The notebook and, when it reads but fails strict validation, why (else "")."""
     try:
         node = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many types for a malformed file
@@ -99,8 +102,30 @@ def _read_nbformat(text: str) -> nbformat.NotebookNode:
     try:
         nbformat.validate(node)
     except nbformat.ValidationError as exc:
-        raise NotebookFormatError(f"invalid nbformat: {_first_line(exc)}") from exc
-    return node
+        # Jupyter and Colab open such files (an extra metadata key, tags: null): only a
+        # structure the review cannot walk makes the notebook unreadable.
+        if not _walkable(node):
+            raise NotebookFormatError(f"invalid nbformat: {_first_line(exc)}") from exc
+        return node, f"invalid nbformat: {_first_line(exc)}"
+    return node, ""
+
+
+def _walkable(node: nbformat.NotebookNode) -> bool:
+    cells = node.get("cells")
+    if not isinstance(cells, list):
+        return False
+    return all(isinstance(cell, dict) and isinstance(cell.get("cell_type"), str)
+               and isinstance(cell.get("source"), str) and _walkable_code(cell)
+               for cell in cells)
+
+
+def _walkable_code(cell: dict) -> bool:
+    if cell.get("cell_type") != "code":
+        return True
+    count = cell.get("execution_count")
+    return (count is None or (isinstance(count, int) and not isinstance(count, bool))) \
+        and isinstance(cell.get("outputs", []), list) \
+        and all(isinstance(output, dict) for output in cell.get("outputs", []))
 
 
 def _first_line(exc: Exception) -> str:
@@ -135,12 +160,16 @@ def python_lines(source: str) -> list[str]:
     Line numbers are preserved, so a finding on line k of the result is line k of the cell.
     """
     lines = source.splitlines() or [""]
-    first = lines[0].strip()
+    # A cell magic must open the cell, but Colab also runs one after comment lines.
+    start = next((i for i, line in enumerate(lines)
+                  if line.strip() and not line.lstrip().startswith("#")), 0)
+    first = lines[start].strip()
     if first.startswith("%%"):
         magic = first[2:].split(maxsplit=1)[0] if first[2:] else ""
         if magic not in _PYTHON_CELL_MAGICS:
             return [_commented(line) for line in lines]
-        return [_commented(lines[0]), *(_strip_line_magic(line) for line in lines[1:])]
+        rest = (_strip_line_magic(line) for line in lines[start + 1:])
+        return [*lines[:start], _commented(lines[start]), *rest]
     return [_strip_line_magic(line) for line in lines]
 
 

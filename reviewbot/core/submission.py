@@ -7,6 +7,7 @@ nbformat cannot read is kept aside with the reason so the notebook check can rep
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import stat
@@ -35,6 +36,7 @@ TEXT_SUFFIXES = {".md", ".rst", ".txt", ".cfg", ".toml", ".ini", ".yml", ".yaml"
 SKIPPED_DIRS = {".git", ".hg", ".svn"}
 # A DLC folder is named Author1Author2Author3EtAlYEAR (a letter may follow the year).
 SUBMISSION_NAME = re.compile(r"^[A-Z][A-Za-z]*(EtAl)?\d{4}[a-z]?$")
+_MANY = 3  # subfolders with a README that make a folder look like a course checkout
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,58 @@ class LoadLimits:
     max_files: int = 5_000
 
 
-def discover(path: Path) -> list[Path]:
-    """The submission folders under ``path``: itself, or each DLC-named folder it holds."""
+def discover(path: Path, pattern: str = "") -> list[Path]:
+    """The submission folders under ``path``: itself, or each folder it holds that is named
+    like a submission (``pattern``, a glob such as ``Project_*``; DLC's naming when empty)."""
     if not path.exists():
         raise SubmissionError(f"{path}: no such file or folder")
     if not path.is_dir():
         raise SubmissionError(f"{path}: is a file; give the submission's folder instead")
-    if SUBMISSION_NAME.match(path.resolve().name):
+    if is_submission_name(path.resolve().name, pattern):
         return [path]
     children = sorted(p for p in path.iterdir()
-                      if p.is_dir() and not p.is_symlink() and SUBMISSION_NAME.match(p.name))
+                      if p.is_dir() and not p.is_symlink() and is_submission_name(p.name, pattern))
     return children or [path]
+
+
+def is_submission_name(name: str, pattern: str = "") -> bool:
+    """Whether a folder named ``name`` is a submission: ``pattern`` (a glob such as
+    ``Project_*``) or, when empty, DLC's ``AuthorAuthorEtAlYEAR``."""
+    if pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    return bool(SUBMISSION_NAME.match(name))
+
+
+def many_submissions_note(path: Path, pattern: str = "") -> str | None:
+    """A note when ``path`` is reviewed as one submission but looks like a checkout of many:
+    several subfolders that each hold a README and none named as the pattern wants."""
+    if not path.is_dir() or discover(path, pattern) != [path]:
+        return None
+    folders = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.is_symlink()
+                     and not p.name.startswith(".") and _has_readme(p))
+    if len(folders) < _MANY:
+        return None
+    common = _common_prefix(folders)
+    suggestion = f"'{common}*'" if len(common) >= 3 else "a glob matching their names"
+    shown = ", ".join(folders[:3]) + (", ..." if len(folders) > 3 else "")
+    wanted = f"the pattern {pattern!r}" if pattern else "DLC's naming (AuthorEtAlYEAR)"
+    return (f"{path.name} looks like {len(folders)} submissions ({shown}), none named as "
+            f"{wanted}; it was reviewed as one. Set [review] submission_pattern = {suggestion} "
+            "in config.toml to review each folder.")
+
+
+def _common_prefix(names: list[str]) -> str:
+    first, last = min(names), max(names)
+    length = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b),
+                  min(len(first), len(last)))
+    return first[:length]
+
+
+def _has_readme(folder: Path) -> bool:
+    try:
+        return any(child.name.lower().startswith("readme") for child in folder.iterdir())
+    except OSError:
+        return False
 
 
 def load(path: Path, limits: LoadLimits = LoadLimits()) -> Submission:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.core.errors import ReviewbotError
-from reviewbot.core.submission import SUBMISSION_NAME
+from reviewbot.core.submission import is_submission_name
 
 GIT_TIMEOUT_SECONDS = 600
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -36,13 +36,14 @@ class FolderSplit:
     stray: tuple[str, ...]
 
 
-def submission_folders(changed_paths: Iterable[str]) -> FolderSplit:
-    """Top-level folders named like a DLC submission (``KingmaBa2014/...``); the rest is stray."""
+def submission_folders(changed_paths: Iterable[str], pattern: str = "") -> FolderSplit:
+    """Top-level folders named like a submission (``KingmaBa2014/...``, or ``pattern`` such
+    as ``Project_*`` for a course repository); the rest is stray."""
     folders: set[str] = set()
     stray: set[str] = set()
     for path in changed_paths:
         top, sep, _ = path.partition("/")
-        if sep and SUBMISSION_NAME.match(top):
+        if sep and is_submission_name(top, pattern):
             folders.add(top)
         else:
             stray.add(path)

@@ -6,6 +6,7 @@ Statistics a check reports are passed through as JSON values (non-finite floats 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -62,6 +63,7 @@ def review_dict(review: Review) -> dict[str, Any]:
         "notes": list(review.notes),
         "runs": [jsonable(run_dict(run)) for run in review.runs],
         "verdicts": [jsonable(verdict_dict(item)) for item in review.verdicts],
+        "readme_results": [jsonable(dataclasses.asdict(row)) for row in review.readme_results],
     }
 
 

@@ -35,6 +35,8 @@ from reviewbot.report import (
 )
 from reviewbot.report.budget import Section, assemble
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
+from reviewbot.report.results_table import HEADERS as RESULT_HEADERS
+from reviewbot.report.results_table import result_cells, results_caption
 from reviewbot.report.rule_docs import RuleDocs
 from reviewbot.report.triage import RuleGroup, Triage, groups, triage
 
@@ -113,9 +115,11 @@ def review_sections(review: Review, opts: MarkdownOptions, index: int) -> list[S
                 Section(at(3), 1, (info_line(sorted_out, opts),))]
     if review.runs or review.verdicts:
         sections.append(Section(at(4), 2, (claims_block(review), claims_summary_line(review))))
-    sections.append(Section(at(5), 4, (checks_details(review), "")))
+    if result_cells(review):  # the README's numbers, paper against reproduced
+        sections.append(Section(at(5), 3, (results_block(review), "")))
+    sections.append(Section(at(6), 4, (checks_details(review), "")))
     files = [(p, [f for f in fs if f not in opts.inline]) for p, fs in by_file(review.findings)]
-    sections += [Section(at(6 + n), 5 + n, file_variants(path, found, opts))
+    sections += [Section(at(7 + n), 5 + n, file_variants(path, found, opts))
                  for n, (path, found) in enumerate(files) if found]
     if opts.reproduce:
         sections.append(Section(at(10_000), 0, (reproduce_line(review),)))
@@ -237,6 +241,18 @@ def claims_block(review: Review) -> str:
 
 def claims_summary_line(review: Review) -> str:
     return f"**{escape(claims_summary(review))}** (table in the full report)\n"
+
+
+def results_block(review: Review) -> str:
+    return "\n".join([f"**{escape(results_caption(review))}**", "",
+                      *readme_results_table(review)])
+
+
+def readme_results_table(review: Review) -> list[str]:
+    lines = ["| " + " | ".join(RESULT_HEADERS) + " |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| " + " | ".join(escape(cell) for cell in row) + " |"
+              for row in result_cells(review)]
+    return lines
 
 
 def claims_table(review: Review) -> list[str]:

@@ -26,6 +26,8 @@ from reviewbot.report import (
     verdict,
 )
 from reviewbot.report.claims_table import HEADERS, claim_rows, claims_summary
+from reviewbot.report.results_table import HEADERS as RESULT_HEADERS
+from reviewbot.report.results_table import result_cells, results_caption
 from reviewbot.report.triage import RuleGroup, Triage, triage
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -57,6 +59,9 @@ def review_block(review: Review) -> RenderableType:
         checks_table(review),
     ]
     parts += [Text(f"note: {printable(note)}", style="bold yellow") for note in review.notes]
+    if result_cells(review):
+        parts += [Text(""), Text(results_caption(review), style="bold"),
+                  readme_results_table(review)]
     if review.runs or review.verdicts:
         parts += [Text(""), Text(claims_summary(review), style="bold"), claims_table(review)]
         parts += [Text(f"  {printable(row.claim)}: {printable(row.why)}")
@@ -122,6 +127,17 @@ def checks_table(review: Review) -> Table:
 
 VERDICT_STYLE = {Verdict.REPRODUCED: "green", Verdict.NOT_REPRODUCED: "bold red",
                  Verdict.INCONCLUSIVE: "yellow", Verdict.NOT_CHECKED: "dim"}
+
+
+def readme_results_table(review: Review) -> Table:
+    """The README's reported results: the paper's value, the reproduced one and the gap."""
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for name in RESULT_HEADERS:
+        table.add_column(name, overflow="fold", justify="left" if name in ("metric", "setting")
+                         else "right")
+    for row in result_cells(review):
+        table.add_row(*(Text(printable(cell)) for cell in row))
+    return table
 
 
 def claims_table(review: Review) -> Table:

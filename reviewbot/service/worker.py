@@ -200,7 +200,7 @@ def _review_head(worker: Worker, repo: Any, pr: Any,
                  check_id: int) -> tuple[Any, list[tuple[str, Review]], str]:
     """(folder split, [(folder, Review)], report page) of the PR head, fetched into a
     scratch folder (the page reads the files while they are there)."""
-    split = submission_folders(pr.changed_paths)
+    split = submission_folders(pr.changed_paths, worker.config.review.submission_pattern)
     with tempfile.TemporaryDirectory(prefix="reviewbot-head-") as scratch:
         root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
                           repo.clone_token())
@@ -249,7 +249,7 @@ def run_notebooks(worker: Worker, job: Job) -> None:
                                      masked_files=(key,) if key else ())
     _follow_cancellation(worker, job, runner)
     plan = run_command.plan_runs(run_command.runner_settings(worker.config), None, True)
-    split = submission_folders(pr.changed_paths)
+    split = submission_folders(pr.changed_paths, worker.config.review.submission_pattern)
     with tempfile.TemporaryDirectory(prefix="reviewbot-run-") as scratch:
         root = fetch_head(pr.head_clone_url, pr.head_sha, Path(scratch) / "head",
                           repo.clone_token())

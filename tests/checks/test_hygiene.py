@@ -184,13 +184,27 @@ def test_notebook_wget_line_and_readme_mention(make_submission) -> None:
 
 
 def test_randomness_without_seeds(make_submission) -> None:
-    files = {"seeds.py": "VALUE = 1\n", "train.py": "import os\nimport torch\n\nnet = None\n"}
+    files = {"seeds.py": "VALUE = 1\n",
+             "train.py": "import os\nimport torch\n\nnoise = torch.randn(3)\n"}
     [finding] = review(make_submission, files)
     assert (finding.code, finding.severity, finding.path, finding.line) == (
-        "HYG012", Severity.WARNING, "train.py", 2)
-    assert "'import torch' at line 2" in finding.message
+        "HYG012", Severity.WARNING, "train.py", 4)
+    assert "'torch.randn(' at line 4" in finding.message
     seeded = {**files, "seeds.py": "import torch\n\ntorch.manual_seed(0)\n"}
     assert review(make_submission, seeded) == []
+
+
+def test_a_local_seed_covers_only_its_own_file(make_submission) -> None:
+    """One random_state=42 in one file does not seed the others (a real submission's case)."""
+    files = {"seeds.py": "VALUE = 1\n",
+             "split.py": "from sklearn.model_selection import train_test_split\n"
+                         "a, b = train_test_split(x, random_state=42)\n",
+             "data.py": "import numpy as np\n\nidx = np.random.permutation(10)\n",
+             "aug.py": "import random\n\nflip = random.random() > 0.5\n"}
+    [finding] = review(make_submission, files)
+    assert (finding.code, finding.path, finding.line) == ("HYG012", "aug.py", 3)
+    assert finding.message.startswith("2 file(s) draw random numbers with no seed set: aug.py")
+    assert "also data.py" in finding.message and "split.py" not in finding.message
 
 
 def test_folder_name_outside_convention(make_submission) -> None:
@@ -209,3 +223,91 @@ def test_odd_input_never_crashes(make_submission) -> None:
     assert sorted((f.code, f.path) for f in findings) == [("HYG002", "deep.py")]
     [nul] = parse_problems([CodeUnit("nul.py", "x = 1\x00\n")])
     assert nul.code == "HYG002" and "null bytes" in nul.message
+
+
+# --- modelled on course submissions -----------------------------------------------------
+
+def test_no_code_at_all_is_an_error(make_submission) -> None:
+    submission = make_submission({"README.md": "# A paper\n"}, name="Project_Catal")
+    [finding] = coded(run(submission, Config()), "HYG014")
+    assert (finding.severity, finding.path) == (Severity.ERROR, None)
+    assert finding.message == ("the submission holds no code: no Python module and no "
+                               "notebook with code cells")
+    assert coded(review(make_submission, {}), "HYG014") == []  # CLEAN holds seeds.py
+
+
+def test_code_saved_without_a_py_suffix_is_an_error(make_submission) -> None:
+    script = ("import numpy as np\nimport torch\n\n!pip install torchinfo\n"
+              "def train(model):\n    return model\n")
+    submission = make_submission({"README.md": "# A paper\n", "Resnet18(SGD)": script,
+                                  "notes.txt": "import this before that\n"}, name="Project_T")
+    findings = run(submission, Config())
+    [finding] = coded(findings, "HYG015")
+    assert (finding.severity, finding.path) == (Severity.ERROR, "Resnet18(SGD)")
+    assert "has no .py suffix" in finding.message
+    assert coded(findings, "HYG014") == []
+
+
+def test_absolute_paths_are_one_finding_per_prefix(make_submission) -> None:
+    code = "".join(f"P{i} = '/content/gdrive/MyDrive/run{i}.pt'\n" for i in range(5))
+    code += "LOG = '/tmp/experiment/log.txt'\n"
+    findings = coded(review(make_submission, {"paths.py": code}), "HYG003")
+    assert [(f.line, f.path) for f in findings] == [(1, "paths.py"), (6, "paths.py")]
+    assert findings[0].message == (
+        "paths.py hard-codes 5 hard-coded absolute paths under /content/gdrive (paths.py line 1, "
+        "paths.py line 2, paths.py line 3 and 2 more)")
+    assert "'/tmp/experiment/log.txt' at line 6" in findings[1].message
+
+
+def test_a_secret_with_example_or_here_in_it_is_found(make_submission) -> None:
+    files = {"config.py": "API_KEY = 'k3yExample9Zq8hereW7x6V5u4'\n"
+                          "TOKEN = 'YOUR_TOKEN_HERE_PLEASE_1234'\n"
+                          "SECRET = '<paste-your-secret-here-123>'\n"}
+    [finding] = coded(review(make_submission, files), "HYG008")
+    assert (finding.path, finding.line) == ("config.py", 1)
+
+
+def test_the_detect_secrets_catalogue_finds_service_tokens(make_submission) -> None:
+    stripe = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    files = {"pay.py": f"client = make_client('{stripe}')\n"}
+    [finding] = coded(review(make_submission, files), "HYG008")
+    assert (finding.path, finding.line) == ("pay.py", 1)
+    assert "Stripe" in finding.message and stripe not in finding.message
+
+
+def test_requirements_read_as_pip_reads_them(make_submission) -> None:
+    text = ("numpy==2.*\ntorch[cuda]==2.1.0 ; python_version >= '3.9'\npip install scipy\n"
+            "import pandas\njson\npathlib\nPIL==9.0\nsklearn\npytorch\n")
+    findings = review(make_submission, {"requirements.txt": text})
+    [unreadable] = coded(findings, "HYG016")
+    assert unreadable.line == 3
+    assert unreadable.message == ("requirements.txt: 2 lines pip cannot read as a requirement: "
+                                  "'pip install scipy' (line 3), 'import pandas' (line 4)")
+    [names] = coded(findings, "HYG017")
+    assert names.line == 5
+    assert ("json (standard library: drop it) at line 5, pathlib (standard library: drop it) at "
+            "line 6, PIL (write Pillow) at line 7, sklearn (write scikit-learn) at line 8 and 1 "
+            "more") in names.message
+    [unpinned] = coded(findings, "HYG010")
+    assert "(line 1)" not in unpinned.message and "(line 2)" not in unpinned.message
+    assert "sklearn (line 8)" in unpinned.message
+
+
+def test_an_environment_dump_is_reported(make_submission) -> None:
+    text = "".join(f"package{i}==1.{i}\n" for i in range(70))
+    text += "jupyterlab==3.4.0\nipykernel==6.15.0\nnvidia-cudnn-cu11==8.5.0.96\n"
+    text += "mkl-service @ file:///tmp/build/80754af9/mkl-service_1626179413549/work\n"
+    [finding] = coded(review(make_submission, {"requirements.txt": text}), "HYG018")
+    assert finding.line == 71
+    assert finding.message == (
+        "requirements.txt looks like an environment dump (74 packages; environment packages "
+        "such as jupyterlab, ipykernel, nvidia-cudnn-cu11; 1 local file path(s) (line 74))")
+
+
+def test_data_under_unusual_suffixes_is_data(make_submission) -> None:
+    sentences = "the movie was fine and the plot was thin .\n" * 4000
+    files = {"dataset/rt-polarity.neg": sentences, "dataset/loader.py": "X = 1\n",
+             "notes/long.txt": sentences}
+    findings = coded(review(make_submission, files), "HYG007")
+    assert [f.path for f in findings] == ["dataset/rt-polarity.neg"]
+    assert "is a data file (172 kB, over 100 kB)" in findings[0].message

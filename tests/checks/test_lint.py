@@ -92,9 +92,10 @@ def test_only_the_changed_file_is_linted_again(make_submission, config, tmp_path
     (folder / "b.py").write_text("import sys\nimport re\n")
     again = run(load(folder), config)
     assert (again.stats["linted_files"], again.stats["cached_files"]) == (1, 1)
+    # advice comes once per message id and file, counted, with the first places
     assert sorted(f.message for f in with_message(again, "W0611")) == [
-        "W0611 unused-import: Unused import os", "W0611 unused-import: Unused import re",
-        "W0611 unused-import: Unused import sys"]
+        "W0611 unused-import, 2 times in this file: Unused import sys (line 1); Unused import re "
+        "(line 2)", "W0611 unused-import: Unused import os"]
     (folder / "b.py").write_text("import sys\nimport re\nimport io\n")
     with pytest.raises(LintError, match="did not finish"):  # a changed file does run pylint
         run(load(folder), config.model_copy(update={"timeout_s": 0.001}))
@@ -139,3 +140,43 @@ def test_cache_entry_holds_counts_and_messages(make_submission, config) -> None:
     stored = json.loads(entry.read_text())
     assert stored["statements"] == 3
     assert stored["messages"] == [["W0611", "unused-import", "Unused import os", 1, 0]]
+
+
+# --- calibration: what stops the code from running ----------------------------------------
+
+def test_undefined_name_in_code_that_runs_is_one_error_per_name(make_submission, config) -> None:
+    files = {"README.md": "Run `python train.py`.\n",
+             "train.py": "import model\n\nnet = model.build()\nprint(acc)\nprint(acc + 1)\n",
+             "model.py": "def build():\n    return 1\n\n\nlr = learning_rate\n",
+             "unused.py": "x = undefined_here\n",
+             "lazy.py": "def later():\n    return missing_name\n"}
+    outcome = run(make_submission(files), config)
+    errors = [f for f in outcome.findings if f.code == "LINTX"]
+    assert sorted((f.path, f.line) for f in errors) == [("model.py", 5), ("train.py", 4)]
+    train = next(f for f in errors if f.path == "train.py")
+    assert train.severity is Severity.ERROR
+    assert train.message == ("E0602 undefined-variable: train.py uses the undefined name 'acc' "
+                             "(2 uses; line(s) 4, 5 of the code)")
+    # a file nothing runs, and a function body, keep pylint's warning
+    warned = {f.path for f in with_message(outcome, "E0602") if f.code == "LINTE"}
+    assert warned == {"unused.py", "lazy.py"}
+
+
+def test_a_missing_own_module_is_an_error(make_submission, config) -> None:
+    files = {"README.md": "metrics.py computes PSNR; run train.py.\n",
+             "train.py": "from metrics import psnr\nimport wandb\nfrom .helpers import x\n\n"
+                         "print(psnr, wandb, x)\n"}
+    [finding] = [f for f in run(make_submission(files), config).findings if f.code == "LINTX"]
+    assert (finding.path, finding.line, finding.severity) == ("train.py", 1, Severity.ERROR)
+    assert finding.message.startswith("train.py imports helpers, metrics, which the submission "
+                                      "does not hold")
+
+
+def test_base_class_placeholders_are_not_errors(make_submission, config) -> None:
+    code = ('"""Models."""\n\n\nclass Base:\n    """A base."""\n\n    def forward(self, x):\n'
+            '        """Subclasses override."""\n\n    def run(self, x):\n        """Run."""\n'
+            '        out = self.forward(x)\n        return out\n')
+    outcome = run(make_submission({"base.py": code}), config)
+    [finding] = with_message(outcome, "E1111")
+    assert (finding.code, finding.severity) == ("LINTW", Severity.INFO)
+    assert "subclass may override the method" in finding.message

@@ -240,8 +240,10 @@ def test_a_short_main_guard_is_an_entry_point_but_a_long_one_is_a_script(make_su
     long_guard = header + 'if __name__ == "__main__":\n' + _indented("data = " + script)
     outcome = run(make_submission({"a.py": short_guard, "b.py": long_guard}), Config())
     (finding,) = findings(outcome, "MOD005")
-    assert finding.message == ("92% of b.py's statements run at module level (23 of 25): "
+    assert finding.message == ("92% of b.py's statements run under `if __name__ == "
+                               '"__main__":`, outside any function (23 of 25): '
                                "move them into functions")
+    assert "module level" not in finding.message
     assert (finding.path, finding.line) == ("b.py", 13)
     assert outcome.stats["module_level_share"]["a.py"] == 0.0
 

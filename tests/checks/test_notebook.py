@@ -72,7 +72,7 @@ def test_good_notebook_has_no_findings(check):
 
 
 def test_rules_and_config_are_declared():
-    assert [rule.code for rule in notebook.RULES] == [f"NB{n:03d}" for n in range(1, 13)]
+    assert [rule.code for rule in notebook.RULES] == [f"NB{n:03d}" for n in range(1, 15)]
     assert all(rule.check == "notebook" and rule.fix for rule in notebook.RULES)
     assert (Config().max_cell_definition_lines, Config().max_cell_function_lines) == (30, 25)
 
@@ -277,3 +277,43 @@ def test_nbformat_v3_notebook(check):
     text = json.dumps(v3, indent=1)
     finding = only(check({"old.ipynb": text}), "NB005")
     assert (finding.cell, finding.line) == (2, raw_line_of(text, "b = 2"))
+
+
+# --- is the notebook a replication run? (modelled on course submissions) ------------------
+
+def test_a_notebook_mostly_never_run_with_a_stub_cell_is_an_error(check):
+    cells = [code("import torch", 1), code("x = torch.zeros(3)", 2),
+             code("# Write your code here\n", None)]
+    cells += [code(f"def step_{i}(x):\n    return x + {i}\n") for i in range(6)]
+    text = notebook_text(*cells)
+    finding = only(check({NB: text}), "NB013")
+    assert finding.severity is Severity.ERROR
+    assert (finding.cell, finding.line) == (3, raw_line_of(text, "# Write your code here\n"))
+    assert finding.message == (f"{NB}: 7 of 9 code cells never ran and 1 stub cell(s) holding "
+                               "only a placeholder (first: cell 3); it does not show a "
+                               "replication run")
+
+
+def test_a_notebook_beside_modules_is_not_judged_by_its_run_share(check):
+    cells = [code("import model", 1)] + [code(f"model.step({i})") for i in range(5)]
+    findings = check({NB: notebook_text(*cells), "model.py": "def step(i):\n    return i\n"})
+    assert "NB013" not in codes(findings)
+    assert "NB006" in codes(findings)
+
+
+def test_colab_outputs_without_counts_count_as_run(check):
+    printed = [new_output("stream", name="stdout", text="acc 0.8\n")]
+    text = notebook_text(code("import torch", 1), code("print(acc)", None, printed),
+                         code("print(acc)", 3))
+    assert "NB006" not in codes(check({NB: text}))
+
+
+def test_a_strict_schema_problem_is_a_warning_not_unreadable(check):
+    cell = code("print(1)", 1)
+    cell.outputs[0]["metadata"] = {"tags": None}  # what a real notebook saved; Jupyter opens it
+    text = notebook_text(cell)
+    findings = check({NB: text})
+    assert "NB002" not in codes(findings)
+    finding = only(findings, "NB014")
+    assert finding.severity is Severity.WARNING
+    assert "invalid nbformat" in finding.message and "it still reads" in finding.message

@@ -283,7 +283,7 @@ def test_sarif_uris_are_relative_to_the_git_checkout(tmp_path: Path) -> None:
 def test_a_bug_in_reviewbot_is_one_line_and_exit_3(folder: Path) -> None:
     # Stand-in for a bug: discovery raising something no one handles.
     script = ("import reviewbot.cli as cli\n"
-              "def broken(path):\n    raise KeyError('boom')\n"
+              "def broken(path, pattern=''):\n    raise KeyError('boom')\n"
               "cli.discover = broken\ncli.main()\n")
     plain = subprocess.run([sys.executable, "-c", script, "check", str(folder)],
                            capture_output=True, text=True, timeout=120, check=False)

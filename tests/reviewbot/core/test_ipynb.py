@@ -79,3 +79,21 @@ def test_execution_counts_and_outputs_are_kept() -> None:
     (code_cell,) = notebook.code_cells
     assert code_cell.execution_count == 4
     assert code_cell.outputs[0]["text"] == "1\n"
+
+
+def test_a_colab_cell_magic_after_comment_lines() -> None:
+    source = "# Download the dataset\n# %%bash\n\n%%bash\nif [ -d ./data ]\nthen echo ok\nfi\n"
+    lines = python_lines(source)
+    assert len(lines) == 7 and lines[3] == "# %%bash" and lines[4] == "# if [ -d ./data ]"
+    assert all(line.startswith("#") or not line for line in lines)
+    compile("\n".join(lines), "cell", "exec")
+
+
+def test_a_notebook_failing_only_strict_validation_still_reads() -> None:
+    cell = new_code_cell("print(1)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    notebook = new_notebook(cells=[cell])
+    notebook.cells[0].outputs[0]["metadata"] = {"tags": None}
+    parsed = parse_notebook("colab.ipynb", json.dumps(notebook))
+    assert parsed.schema_problem.startswith("invalid nbformat: Additional properties")
+    assert parsed.code_cells[0].execution_count == 1

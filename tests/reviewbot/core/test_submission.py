@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from reviewbot.core.errors import SubmissionError
-from reviewbot.core.submission import LoadLimits, discover, load
+from reviewbot.core.submission import LoadLimits, discover, load, many_submissions_note
 from tests.conftest import write_tree
 
 
@@ -122,3 +122,26 @@ def test_discover_refuses_what_is_not_a_folder(tmp_path: Path, kind: str) -> Non
         target.write_text("hello")
     with pytest.raises(SubmissionError, match="x"):
         discover(target)
+
+
+def test_discover_by_a_configured_pattern(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"README.md": "course\n", "Project_Akpinar/Readme.md": "a",
+                          "Project_Tatar/Readme.md": "b", "docs/x.md": "c"})
+    assert [p.name for p in discover(tmp_path, "Project_*")] == ["Project_Akpinar",
+                                                                 "Project_Tatar"]
+    assert discover(tmp_path / "Project_Tatar", "Project_*") == [tmp_path / "Project_Tatar"]
+    assert many_submissions_note(tmp_path, "Project_*") is None
+
+
+def test_a_root_that_looks_like_many_submissions_says_so(tmp_path: Path) -> None:
+    write_tree(tmp_path / "course", {"README.md": "x", "Project_A/README.md": "a",
+                                     "Project_B/Readme.md": "b", "Project_C/readme.md": "c",
+                                     "images/a.png": b"\x89PNG"})
+    root = tmp_path / "course"
+    assert discover(root) == [root]
+    note = many_submissions_note(root)
+    assert note == ("course looks like 3 submissions (Project_A, Project_B, Project_C), none "
+                    "named as DLC's naming (AuthorEtAlYEAR); it was reviewed as one. Set "
+                    "[review] submission_pattern = 'Project_*' in config.toml to review each "
+                    "folder.")
+    assert many_submissions_note(root / "Project_A") is None

@@ -128,7 +128,7 @@ def test_publish_posts_check_sticky_comment_and_review_on_diff_lines(
 def test_annotations_are_sent_fifty_at_a_time(fake: FakeGitHub, github: GitHubRepo,
                                               make_submission: Callable[..., Submission]) -> None:
     many = '"""m."""\nimport random\nrandom.seed(0)\n' + "\n".join(
-        f'P{i} = "/home/alice/file{i}.txt"' for i in range(120)) + "\n"
+        f'P{i} = "/home/user{i}/file.txt"' for i in range(120)) + "\n"
     files = {"requirements.txt": "numpy==1.26.4\n", "many.py": many}
     result = review(make_submission(files, FOLDER), Config(), select_checks(only=["hygiene"]))
     assert len(result.findings) == 120
@@ -208,7 +208,7 @@ def test_notes_are_said_in_the_review_and_summary(fake: FakeGitHub, github: GitH
 
 def test_a_large_review_fits_github_limits(fake: FakeGitHub, github: GitHubRepo,
                                            make_submission: Callable[..., Submission]) -> None:
-    many = '"""m."""\n' + "\n".join(f'P{i} = "/home/alice/f{i}.txt"  # {"x" * 60}'
+    many = '"""m."""\n' + "\n".join(f'P{i} = "/home/u{i}/f.txt"  # {"x" * 60}'
                                     for i in range(1500)) + "\n"
     result = review(make_submission({"many.py": many}, FOLDER), Config(),
                     select_checks(only=["hygiene"]))
