@@ -52,8 +52,7 @@ def index_stats(config: Config, console: Console) -> int:
     with SimilarityIndex.open(index_location(config)) as index:
         stats = index.stats()
     console.print(f"index {stats['path']}: {stats['documents']} files, {stats['fingerprints']} "
-                  f"fingerprints ({stats['distinct_hashes']} distinct), "
-                  f"{int(stats['bytes']) // 1024} KiB", markup=False)
+                  f"fingerprints, {int(stats['bytes']) // 1024} KiB", markup=False)
     for row in stats["labels"]:  # type: ignore[attr-defined]
         template = f", {row['templates']} template" if row["templates"] else ""
         console.print(f"  {row['label']}: {row['documents']} files, {row['tokens']} tokens"

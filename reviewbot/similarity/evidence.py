@@ -11,6 +11,7 @@ family's template and counts for nothing. Regions shorter than ``min_run`` finge
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,7 @@ def _group_for(spans: list[list[int]], q: int, s: int, line_gap: int, drift: int
 
 def _spans(breaks: np.ndarray, length: int) -> list[tuple[int, int]]:
     edges = [0, *breaks.tolist(), length]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
 
 
 def _run(q: np.ndarray, s: np.ndarray, mass: np.ndarray) -> Run:

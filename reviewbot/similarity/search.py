@@ -18,7 +18,7 @@ import numpy as np
 
 from reviewbot.similarity.align import Region, align
 from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
-from reviewbot.similarity.evidence import Seeds, covered_mass, statement_runs, token_runs
+from reviewbot.similarity.evidence import Run, Seeds, covered_mass, statement_runs, token_runs
 from reviewbot.similarity.index import Posting, SimilarityIndex, StoredDocument
 
 
@@ -30,11 +30,12 @@ class SearchSettings:
     min_score: float = 0.05  # weaker candidates are not reported
     shape_share: float = 0.3  # the statement channel's share of the score
     scored: int = 40  # candidates scored by regions (the rest by shared fingerprints only)
-    min_token_run: int = 8  # fingerprints in a token region (about 50 tokens) at least
-    min_statement_run: int = 4  # statements in a statement region at least
+    min_token_run: int = 3  # fingerprints in a token region (about 25 tokens) at least
+    min_statement_run: int = 2  # statements in a statement region at least
     token_gap: int = 40  # tokens between two fingerprints of one region at most
     line_gap: int = 3  # query lines between two statements of one region at most
     drift: int = 12  # ... and how far their source lines may drift
+    family_share: float = 0.0  # share of a family's files holding a hash: its template
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def _score_candidates(query: _Query, postings: np.ndarray, documents: dict[int, 
     """(document, scores) best first: the ``scored`` best by shared rare fingerprints,
     then ranked by the evidence of their aligned regions."""
     seeds = _expand(query, postings)
-    skeleton = _skeleton(postings, documents)
+    skeleton = _skeleton(postings, documents, settings.family_share)
     shortlist = _shortlist(query, seeds, settings)
     scored = []
     for doc in shortlist:
@@ -162,17 +163,34 @@ def _expand(query: _Query, postings: np.ndarray) -> np.ndarray:
     return np.unique(seeds)  # a hash twice on one line is one seed
 
 
-def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument]) -> dict[str, set[int]]:
-    """Per family of sibling files, the hashes two or more of its files share: its template."""
+def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
+              share: float) -> dict[str, set[int]]:
+    """Per family of sibling files, the hashes that ``share`` of its files (two at least)
+    hold: its template."""
+    sizes = _family_sizes(documents)
     seen: dict[tuple[str, int], int] = {}
     for h, doc in np.unique(postings[["hash", "doc"]]).tolist():
         key = (documents[doc].origin.family, h)
         seen[key] = seen.get(key, 0) + 1
     skeleton: dict[str, set[int]] = {}
     for (family, h), count in seen.items():
-        if count >= 2:
+        if count >= max(2, share * sizes[family]):
             skeleton.setdefault(family, set()).add(h)
     return skeleton
+
+
+_SIZES: dict[int, dict[str, int]] = {}
+
+
+def _family_sizes(documents: dict[int, StoredDocument]) -> dict[str, int]:
+    key = id(documents)  # one documents dict per opened index: counted once
+    if key not in _SIZES:
+        sizes: dict[str, int] = {}
+        for stored in documents.values():
+            sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
+        _SIZES.clear()
+        _SIZES[key] = sizes
+    return _SIZES[key]
 
 
 def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
@@ -193,13 +211,26 @@ def _evidence(query: _Query, seeds: np.ndarray, skeleton: set[int], source: Stor
     if skeleton:
         seeds = seeds[~np.isin(seeds["hash"], np.fromiter(skeleton, dtype=np.int64))]
     tokens, shapes = seeds[~seeds["shape"]], _one_place_each(seeds[seeds["shape"]])
-    token_mass = covered_mass(token_runs(
-        Seeds(tokens["q"], tokens["s"], tokens["mass"]), settings.token_gap,
-        settings.min_token_run), int(tokens["q"].max(initial=0)))
-    shape_mass = covered_mass(statement_runs(
-        Seeds(shapes["q"], shapes["s"], shapes["mass"]), settings.line_gap, settings.drift,
-        settings.min_statement_run), int(shapes["q"].max(initial=0)))
+    token_regions = token_runs(Seeds(tokens["q"], tokens["s"], tokens["mass"]),
+                               settings.token_gap, settings.min_token_run)
+    shape_regions = statement_runs(Seeds(shapes["q"], shapes["s"], shapes["mass"]),
+                                   settings.line_gap, settings.drift, settings.min_statement_run)
+    if _one_idiom(token_regions, shape_regions, settings):
+        token_regions, shape_regions = [], []
+    token_mass = covered_mass(token_regions, int(tokens["q"].max(initial=0)))
+    shape_mass = covered_mass(shape_regions, int(shapes["q"].max(initial=0)))
     return SCORE(token_mass, shape_mass, query.totals, source, settings)
+
+
+def _one_idiom(token_regions: list[Run], shape_regions: list[Run],
+               settings: SearchSettings) -> bool:
+    """One short region and nothing else: a shared idiom, not a copy."""
+    regions = len(token_regions) + len(shape_regions)
+    if regions != 1:
+        return False
+    if token_regions:
+        return token_regions[0].prints < 2 * settings.min_token_run
+    return shape_regions[0].prints < 2 * settings.min_statement_run
 
 
 def _one_place_each(seeds: np.ndarray) -> np.ndarray:
@@ -212,20 +243,21 @@ def _one_place_each(seeds: np.ndarray) -> np.ndarray:
     order = np.lexsort((distance, seeds["q"], seeds["hash"]))
     ordered = seeds[order]
     first = np.ones(len(ordered), dtype=bool)
-    first[1:] = (ordered["hash"][1:] != ordered["hash"][:-1]) | (ordered["q"][1:] != ordered["q"][:-1])
+    same_hash = ordered["hash"][1:] == ordered["hash"][:-1]
+    first[1:] = ~(same_hash & (ordered["q"][1:] == ordered["q"][:-1]))
     return ordered[first]
 
 
 def region_score(token_mass: float, shape_mass: float, totals: tuple[float, float],
                  source: StoredDocument, settings: SearchSettings) -> tuple[float, ...]:
-    share = settings.shape_share
+    share = settings.shape_share if totals[1] else 0.0  # not Python 3: tokens only
     token_q = token_mass / totals[0] if totals[0] else 0.0
     shape_q = shape_mass / totals[1] if totals[1] else 0.0
     token_s = token_mass / source.token_prints if source.token_prints else 0.0
     shape_s = shape_mass / source.shape_weight if source.shape_weight else 0.0
-    query_side = (1 - share) * token_q + share * shape_q
-    source_side = (1 - share) * token_s + share * shape_s
-    score = min(1.0, query_side)
+    query_side = min(1.0, (1 - share) * token_q + share * shape_q)
+    source_side = min(1.0, (1 - share) * token_s + share * shape_s)
+    score = (query_side + source_side) / 2  # a copy inside a bigger file, or of a bigger file
     return score, token_q, shape_q, query_side, source_side, token_mass, shape_mass
 
 

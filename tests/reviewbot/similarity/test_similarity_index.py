@@ -27,7 +27,9 @@ def test_round_trip_keeps_origin_text_and_fingerprints(tmp_path: Path) -> None:
         (stored,) = index.documents().values()
         assert stored.origin == origin
         assert index.document_text(stored.id) == ORIGINAL
-        assert len(index.doc_postings(stored.id)) == len(document.fingerprints)
+        postings = index.postings(p.hash for p in document.fingerprints)
+        assert len(postings) == len(document.fingerprints)
+        assert set(postings["doc"].tolist()) == {stored.id}
         assert index.stats()["documents"] == 1
 
 
@@ -41,8 +43,9 @@ def test_incremental_add_skips_unchanged_and_replaces_changed(tmp_path: Path) ->
         assert index.document_count() == 2
         best = search(index, fingerprint("q.py", RENAMED))[0]
         assert best.source.origin.path == "y.py"
-        freq = index.doc_freq(p.hash for p in fingerprint("x.py", ORIGINAL).fingerprints)
-        assert max(freq.values()) == 1  # the replaced version's counts were taken back
+        postings = index.postings(p.hash for p in fingerprint("x.py", ORIGINAL).fingerprints)
+        y_id = next(d for d, s in index.documents().items() if s.origin.path == "y.py")
+        assert set(postings["doc"].tolist()) == {y_id}  # the replaced version's postings left
 
 
 @pytest.mark.parametrize("content", [b"not a database at all" * 100, b""])
