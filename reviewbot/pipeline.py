@@ -56,6 +56,11 @@ def run_check(module: CheckModule, submission: Submission, settings: CheckConfig
         return CheckResult(module.ID, Status.ERRORED, seconds=time.perf_counter() - started,
                            error=error)
     findings = tuple(apply_settings(outcome.findings, settings))
+    not_checked = outcome.stats.get("not_checked")
+    if not_checked:  # nothing was compared: never a pass
+        return CheckResult(module.ID, Status.SKIPPED, findings, freeze(outcome.stats),
+                           error=f"not checked: {not_checked}",
+                           seconds=time.perf_counter() - started)
     failed = any(finding.severity >= fail_on for finding in findings)
     return CheckResult(module.ID, Status.FAILED if failed else Status.PASSED, findings,
                        freeze(outcome.stats), seconds=time.perf_counter() - started)

@@ -8,11 +8,17 @@ from pathlib import Path
 
 from rich.console import Console
 
-from reviewbot.checks.similarity import Config, data_dir, index_location, search_settings
+from reviewbot.checks.similarity import (
+    Config,
+    data_dir,
+    index_location,
+    is_own,
+    search_settings,
+)
 from reviewbot.core.errors import UsageError
 from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
 from reviewbot.similarity.documents import DocumentError, read_document
-from reviewbot.similarity.index import SimilarityIndex
+from reviewbot.similarity.index import SimilarityIndex, StoredDocument
 from reviewbot.similarity.render import FileMatches, print_text, to_html, to_json
 from reviewbot.similarity.search import SearchSettings, search
 
@@ -68,8 +74,9 @@ def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     settings = dataclasses.replace(search_settings(config), candidates=top)
+    own = path.resolve().name if path.is_dir() else ""  # a folder: its files indexed earlier
     with SimilarityIndex.open(index_location(config)) as index:
-        results = [_query(index, file, name, settings, top, console)
+        results = [_query(index, file, name, settings, top, console, own)
                    for file, name in source_files(path)]
     results = [r for r in results if r is not None]
     if fmt == "text" and output is None:
@@ -86,15 +93,22 @@ def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
 
 
 def _query(index: SimilarityIndex, file: Path, name: str, settings: SearchSettings,
-           top: int, console: Console) -> FileMatches | None:
+           top: int, console: Console, own: str) -> FileMatches | None:
     try:
         document = read_document(file, name)
     except DocumentError as exc:
         console.print(f"skipped {exc}", markup=False)
         return None
-    matches = tuple(m for m in search(index, document, settings)[:top])
+    itself = str(file.resolve())
+    matches = tuple(search(index, document, settings, exclude=lambda stored: (
+        bool(own) and is_own(stored, own)) or _same_file(stored, itself))[:top])
     texts = tuple(index.document_text(m.source.id) for m in matches)
     return FileMatches(document, matches, texts)
+
+
+def _same_file(stored: StoredDocument, resolved: str) -> bool:
+    """The queried file itself, indexed from its folder."""
+    return str(Path(stored.origin.repo) / stored.origin.path) == resolved
 
 
 def _plain(results: list[FileMatches]) -> str:

@@ -11,6 +11,8 @@ matches are aligned token by token for display.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,8 +83,17 @@ def search(index: SimilarityIndex, query: Document, settings: SearchSettings = S
     prepared, postings = _prepare(index, query, documents, own, settings)
     scored = _score_candidates(prepared, postings, documents, settings)
     top = align_top if align_top is not None else settings.candidates
-    return [_match(index, query, documents[doc], scores, postings, authors, i < top)
-            for i, (doc, scores) in enumerate(scored[:settings.candidates])]
+    matches = [_match(index, query, documents[doc], scores, postings, authors, i < top)
+               for i, (doc, scores) in enumerate(scored[:settings.candidates])]
+    return _identical_first(query, matches)
+
+
+def _identical_first(query: Document, matches: list[Match]) -> list[Match]:
+    """A byte-identical file is a whole copy: 100% on both sides, whatever the weights."""
+    digest = hashlib.sha256(query.text.encode("utf-8", "surrogatepass")).hexdigest()
+    whole = [dataclasses.replace(m, score=1.0, submission_coverage=1.0, source_coverage=1.0)
+             if m.source.digest == digest else m for m in matches]
+    return sorted(whole, key=lambda m: -m.score)
 
 
 def _prepare(index: SimilarityIndex, query: Document, documents: dict[int, StoredDocument],
