@@ -37,6 +37,8 @@ class SearchSettings:
     token_gap: int = 40  # tokens between two fingerprints of one region at most
     line_gap: int = 3  # query lines between two statements of one region at most
     drift: int = 12  # ... and how far their source lines may drift
+    idiom_prints: int = 10  # one token region shorter than this (about 60 tokens) ...
+    idiom_statements: int = 8  # ... with one group of fewer statements: an idiom
     family_share: float = 0.0  # share of a family's files holding a hash: its template
 
 
@@ -235,13 +237,13 @@ def _evidence(query: _Query, seeds: np.ndarray, skeleton: set[int], source: Stor
 
 def _one_idiom(token_regions: list[Run], shape_regions: list[Run],
                settings: SearchSettings) -> bool:
-    """One short region and nothing else: a shared idiom, not a copy."""
-    regions = len(token_regions) + len(shape_regions)
-    if regions != 1:
+    """At most one short token region and one short statement group: a shared idiom (a
+    decorator, a guard), not a copy, however small the files."""
+    if len(token_regions) > 1 or len(shape_regions) > 1:
         return False
-    if token_regions:
-        return token_regions[0].prints < 2 * settings.min_token_run
-    return shape_regions[0].prints < 2 * settings.min_statement_run
+    token_prints = sum(r.prints for r in token_regions)
+    statements = sum(r.prints for r in shape_regions)
+    return token_prints < settings.idiom_prints and statements < settings.idiom_statements
 
 
 def _one_place_each(seeds: np.ndarray) -> np.ndarray:

@@ -91,7 +91,8 @@ def test_index_commands_and_similar_report(tmp_path: Path) -> None:
     html = _reviewbot("similar", "sub", "--format", "html", "--output", "r.html", cwd=tmp_path)
     assert html.returncode == 0
     page = (tmp_path / "r.html").read_text()
-    assert "class='hit'" in page and "memory[&quot;t&quot;]" in page and "<script" not in page
+    assert "1 sources match, best first" in page and "upstream" in page
+    assert "background:hsl(" in page and "memory[&quot;t&quot;]" in page and "<script" not in page
 
 
 def test_index_build_from_config_and_corrupted_index_message(tmp_path: Path) -> None:
