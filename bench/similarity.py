@@ -412,9 +412,9 @@ def run_anchors(args: argparse.Namespace, bench: Path, out: Path, n: int,
 def corpus_roots(work: Path) -> list[Path]:
     """The machine's Python files, then unpacked wheels (downloaded once, when asked for)."""
     roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
-    unpacked = work / "corpus" / "unpacked"
-    if unpacked.exists():
-        roots += sorted(path for path in unpacked.iterdir() if path.is_dir())
+    for unpacked in (work / "roots", work / "corpus" / "unpacked"):  # Keras roots, wheels
+        if unpacked.exists():
+            roots += sorted(path for path in unpacked.iterdir() if path.is_dir())
     return roots
 
 

@@ -1,7 +1,8 @@
 """The persistent fingerprint index: one small SQLite file, documents and packed postings.
 
-A posting is (hash, document, position) packed as 16 bytes; postings live in blobs, one row
-per bucket of hashes (the hash's low bits), sorted by hash. A query reads the few buckets
+A posting is (hash, document, position) packed as 12 bytes; postings live in blobs, one row
+per bucket of hashes (the 48-bit hash's low 16 bits, so a posting stores the other 32),
+sorted by hash. A query reads the few buckets
 its hashes fall in; document frequencies are counted from the same postings, so the
 submission's own documents can be left out of them. No row per posting, no secondary index:
 an index of 10,000 files stays a few tens of megabytes and builds in one sort.
@@ -25,11 +26,12 @@ from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
 
 FORMAT = "reviewbot-similarity"
 # shape hashes are tuple hashes: they depend on the interpreter's hash function
-# (3: packed postings in buckets, numpy k-gram hashes)
-FORMAT_VERSION = f"3/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
+# (4: 48-bit hashes, 12-byte postings in buckets, numpy k-gram hashes)
+FORMAT_VERSION = f"4/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
 BUCKET_BITS = 16
 _MASK = (1 << BUCKET_BITS) - 1
-POSTING = np.dtype([("hash", "<i8"), ("doc", "<i4"), ("pos", "<i4")])
+POSTING = np.dtype([("hash", "<i8"), ("doc", "<i4"), ("pos", "<i4")])  # in memory
+STORED = np.dtype([("high", "<u4"), ("doc", "<u4"), ("pos", "<u4")])  # in a bucket's blob
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -229,7 +231,7 @@ class SimilarityIndex:
         self._pending, self._removed = [], set()
 
     def _stored_buckets(self, buckets: list[int]) -> np.ndarray:
-        parts = [np.frombuffer(blob, dtype=POSTING) for _, blob in self._bucket_blobs(buckets)]
+        parts = [_unpack(bucket, blob) for bucket, blob in self._bucket_blobs(buckets)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=POSTING)
 
     def _bucket_blobs(self, buckets: list[int]) -> Iterator[tuple[int, bytes]]:
@@ -270,7 +272,7 @@ class SimilarityIndex:
                             "GROUP BY label ORDER BY label")
         sizes = self._select("SELECT COALESCE(SUM(LENGTH(postings)), 0) FROM buckets")[0][0]
         return {"path": str(self.path), "documents": sum(r[1] for r in rows),
-                "fingerprints": int(sizes) // POSTING.itemsize,
+                "fingerprints": int(sizes) // STORED.itemsize,
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
                 "labels": [{"label": r[0], "documents": r[1], "tokens": r[2] or 0,
                             "templates": r[3] or 0} for r in rows]}
@@ -287,7 +289,22 @@ def _bucket_rows(merged: np.ndarray, touched: np.ndarray) -> Iterator[tuple[int,
     keys = merged["hash"] & _MASK
     bounds = np.searchsorted(keys, touched, side="left"), np.searchsorted(keys, touched, "right")
     for bucket, start, end in zip(touched.tolist(), *(b.tolist() for b in bounds), strict=True):
-        yield bucket, merged[start:end].tobytes()
+        yield bucket, _pack(merged[start:end])
+
+
+def _pack(postings: np.ndarray) -> bytes:
+    stored = np.empty(len(postings), dtype=STORED)
+    stored["high"] = postings["hash"] >> BUCKET_BITS
+    stored["doc"], stored["pos"] = postings["doc"], postings["pos"]
+    return stored.tobytes()
+
+
+def _unpack(bucket: int, blob: bytes) -> np.ndarray:
+    stored = np.frombuffer(blob, dtype=STORED)
+    postings = np.empty(len(stored), dtype=POSTING)
+    postings["hash"] = (stored["high"].astype(np.int64) << BUCKET_BITS) | bucket
+    postings["doc"], postings["pos"] = stored["doc"], stored["pos"]
+    return postings
 
 
 def _stored(row: tuple) -> StoredDocument:
