@@ -73,12 +73,7 @@ def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
         raise UsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
-    settings = dataclasses.replace(search_settings(config), candidates=top)
-    own = path.resolve().name if path.is_dir() else ""  # a folder: its files indexed earlier
-    with SimilarityIndex.open(index_location(config)) as index:
-        results = [_query(index, file, name, settings, top, console, own)
-                   for file, name in source_files(path)]
-    results = [r for r in results if r is not None]
+    results = file_matches(config, path, top, console)
     if fmt == "text" and output is None:
         print_text(console, results, regions=3)
         return 0
@@ -90,6 +85,19 @@ def similar(config: Config, path: Path, top: int, fmt: str, output: Path | None,
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output}", markup=False)
     return 0
+
+
+def file_matches(config: Config, path: Path, top: int = 5,
+                 console: Console | None = None) -> list[FileMatches]:
+    """Each source file under ``path`` with its best ``top`` indexed sources (the submission's
+    own files and the file itself left out): what ``render.match_data`` and ``to_html`` show."""
+    console = console or Console(file=io.StringIO())
+    settings = dataclasses.replace(search_settings(config), candidates=top)
+    own = path.resolve().name if path.is_dir() else ""  # a folder: its files indexed earlier
+    with SimilarityIndex.open(index_location(config)) as index:
+        results = [_query(index, file, name, settings, top, console, own)
+                   for file, name in source_files(path)]
+    return [r for r in results if r is not None]
 
 
 def _query(index: SimilarityIndex, file: Path, name: str, settings: SearchSettings,

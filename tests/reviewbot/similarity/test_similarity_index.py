@@ -123,3 +123,24 @@ def test_deeply_nested_expressions_are_indexed_not_a_crash(tmp_path: Path) -> No
 def test_deep_expression_keeps_its_other_shape_features() -> None:
     document = fingerprint("mid.py", _DEEP["mid.py"] + ORIGINAL)
     assert document.parsed and any(p.channel == 1 for p in document.fingerprints)
+
+
+def test_similar_never_lists_a_submission_as_matching_itself(tmp_path: Path) -> None:
+    from reviewbot.checks.similarity import Config
+    from reviewbot.similarity.commands import file_matches
+    write_tree(tmp_path / "repo", {"MyPaper2020/train.py": ORIGINAL, "Other2019/x.py": UNRELATED})
+    write_tree(tmp_path / "up", {"adam.py": ORIGINAL})
+    config = Config(index_path=str(tmp_path / "i.sqlite"))
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        for label, root in (("dlc", "repo"), ("upstream", "up")):
+            index.add((Origin(label, name, str(tmp_path / root)), fingerprint(name, text))
+                      for name, text in _texts(tmp_path / root))
+    (result,) = file_matches(config, tmp_path / "repo" / "MyPaper2020")
+    assert [m.source.origin.path for m in result.matches] == ["adam.py"]
+    assert result.matches[0].score == 1.0 and result.matches[0].source_coverage == 1.0
+    (single,) = file_matches(config, tmp_path / "repo" / "MyPaper2020" / "train.py")
+    assert "MyPaper2020/train.py" not in [m.source.origin.path for m in single.matches]
+
+
+def _texts(root: Path) -> list[tuple[str, str]]:
+    return [(p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.rglob("*.py"))]
