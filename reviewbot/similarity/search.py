@@ -31,7 +31,7 @@ class SearchSettings:
     candidates: int = 10  # candidates aligned and reported at most
     min_score: float = 0.05  # weaker candidates are not reported
     shape_share: float = 0.3  # the statement channel's share of the score
-    scored: int = 40  # candidates scored by regions (the rest by shared fingerprints only)
+    scored: int = 12  # candidates scored by regions (the rest by shared fingerprints only)
     min_token_run: int = 3  # fingerprints in a token region (about 25 tokens) at least
     min_statement_run: int = 2  # statements in a statement region at least
     token_gap: int = 40  # tokens between two fingerprints of one region at most
