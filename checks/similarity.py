@@ -1,8 +1,8 @@
 """The similarity check: does the submission copy a known implementation of its paper?
 
 Each module and notebook is queried against the fingerprint index (see
-``reviewbot.similarity``); a source whose frequency-weighted share of a file reaches the
-threshold is reported with its label, link and the top matched regions. The submission's
+``reviewbot.similarity``); a source whose aligned regions score at least the threshold is
+reported with its label, link and the top matched regions. The submission's
 own files (its folder, and the same submission indexed earlier under any label) are
 neither sources nor counted in the rarity weights; an author's earlier work is reuse.
 No index, or an empty one, means nothing was compared: the check is skipped ("not
@@ -64,8 +64,8 @@ class Config(CheckConfig):
     """Settings of the similarity check and of the index it reads."""
 
     threshold: float = Field(
-        0.2, ge=0, le=1, description="weighted share of a file matching one source that "
-        "makes a finding")
+        0.2, ge=0, le=1, description="score of a source (its aligned regions related to both "
+        "files) that makes a finding")
     index_path: str = Field(
         "", description="SQLite index file; empty: similarity.sqlite in REVIEWBOT_DATA_DIR "
         "(default .reviewbot-data)")
