@@ -102,10 +102,13 @@ def _prepare(index: SimilarityIndex, query: Document, documents: dict[int, Store
              own: set[int], settings: SearchSettings) -> tuple[_Query, np.ndarray]:
     prints = query.fingerprints
     hashes = np.fromiter((p.hash for p in prints), dtype=np.int64, count=len(prints))
-    postings = index.postings(hashes)
+    postings = _not_repeated(index.postings(hashes))
     if own:
         postings = postings[~np.isin(postings["doc"], np.fromiter(own, dtype=np.int32))]
     rarity, base = _rarity(postings, len(documents) - len(own), index.template_ids(), settings)
+    for h in _repeated(hashes):  # the query's own filler is base code too
+        rarity.pop(h, None)
+        base.add(h)
     postings = postings[np.isin(postings["hash"], np.fromiter(rarity, dtype=np.int64))]
     channel = np.fromiter((p.channel for p in prints), dtype=np.int8, count=len(prints))
     place = np.fromiter((p.line if p.channel == SHAPE_CHANNEL else p.pos for p in prints),
@@ -115,6 +118,25 @@ def _prepare(index: SimilarityIndex, query: Document, documents: dict[int, Store
     shape = channel == SHAPE_CHANNEL
     totals = (float(worth[~shape].sum()), float((worth * weight)[shape].sum()))
     return _Query(hashes, channel, place, weight, rarity, totals), postings
+
+
+MAX_REPEATS = 16  # a fingerprint repeated more often in one file is that file's own filler
+
+
+def _repeated(hashes: np.ndarray) -> set[int]:
+    """Hashes the query repeats more than MAX_REPEATS times (generated tables, filler)."""
+    values, counts = np.unique(hashes, return_counts=True)
+    return set(values[counts > MAX_REPEATS].tolist())
+
+
+def _not_repeated(postings: np.ndarray) -> np.ndarray:
+    """Postings without the hashes a document repeats more than MAX_REPEATS times: pairs of
+    repeated places would multiply (seeds are every query place x every source place)."""
+    if not len(postings):
+        return postings
+    _, inverse, counts = np.unique(postings[["hash", "doc"]], return_inverse=True,
+                                   return_counts=True)
+    return postings[counts[inverse.ravel()] <= MAX_REPEATS]
 
 
 def _rarity(postings: np.ndarray, corpus: int, templates: frozenset[int],

@@ -180,3 +180,13 @@ def test_overview_page_sorts_sources_and_keeps_only_matched_lines(tmp_path: Path
     assert page.index("sources match, best first") < page.index("<h2 id='src-0'>")
     assert "href='#s-" in page and "href='#q-" in page  # regions linked both ways
     assert "helper_30" not in page  # unmatched source lines stay off the page
+
+
+def test_statements_repeated_thousands_of_times_are_filler_not_a_blow_up(tmp_path: Path) -> None:
+    # every query place x every source place of one repeated hash was 690 million seeds
+    table = "".join(f"x{i} = foo(bar(baz(1, 2), 3), qux(4))\n" for i in range(3000))
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        index.add([(Origin("a", "table.py"), fingerprint("table.py", table)),
+                   (Origin("a", "adam.py"), fingerprint("adam.py", ORIGINAL))])
+        matches = search(index, fingerprint("q.py", table + RENAMED))
+    assert [m.source.origin.path for m in matches] == ["adam.py"]
