@@ -30,6 +30,7 @@ class SearchSettings:
     min_doc_cap: int = 10  # ... but never fewer than this many documents
     candidates: int = 10  # candidates aligned and reported at most
     min_score: float = 0.05  # weaker candidates are not reported
+    align_min_score: float = 0.1  # weaker ones are listed without their regions (it costs)
     shape_share: float = 0.3  # the statement channel's share of the score
     scored: int = 12  # candidates scored by regions (the rest by shared fingerprints only)
     min_token_run: int = 3  # fingerprints in a token region (about 25 tokens) at least
@@ -85,7 +86,8 @@ def search(index: SimilarityIndex, query: Document, settings: SearchSettings = S
     prepared, postings = _prepare(index, query, documents, own, settings)
     scored = _score_candidates(prepared, postings, documents, settings)
     top = align_top if align_top is not None else settings.candidates
-    matches = [_match(index, query, documents[doc], scores, postings, authors, i < top)
+    matches = [_match(index, query, documents[doc], scores, postings, authors,
+                      i < top and scores[0] >= settings.align_min_score)
                for i, (doc, scores) in enumerate(scored[:settings.candidates])]
     return _identical_first(query, matches)
 
