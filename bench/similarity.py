@@ -75,6 +75,13 @@ PUBLISHED = {
     ("dolos_m10", 3000): ("\u2013", "\u2013"),
 }
 DASH = "\u2013"  # en dash, as in the issue's table
+# Real-code roots the labelled sets are drawn from: the generator's own default (this
+# interpreter's stdlib and site-packages) and the Keras 2 and Keras 3 sources (pure-Python
+# wheels fetched once with `pip download --no-deps` and unpacked in the cache), the code a
+# deep-learning candidate would copy. Each maps to make_bench.py arguments.
+KERAS_WHEELS = {"keras2": "keras==2.15.0", "keras3": "keras==3.15.1"}
+ROOTS = ("default", "keras")
+DEFAULT_THRESHOLD = 0.2  # checks/similarity.py Config.threshold
 
 
 @dataclass
@@ -87,6 +94,7 @@ class ToolRun:
     raw_notebook_recall: float | None = None
     error: str | None = None
     misses: list[str] = field(default_factory=list)
+    clean_flagged: float | None = None  # share of clean submissions over DEFAULT_THRESHOLD
 
 
 @dataclass
@@ -98,6 +106,7 @@ class IndexRun:
     build_peak_mb: float | None = None
     query_s: list[float] = field(default_factory=list)
     error: str | None = None
+    size_mb: float | None = None  # the index file on disk
 
 
 # --------------------------------------------------------------------------- arguments
@@ -111,6 +120,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--n", default="300", help="benchmark sizes, comma separated (300)")
     parser.add_argument("--seeds", default="1", help="generator seeds, comma separated (1)")
+    parser.add_argument("--roots", default="default",
+                        help="real-code roots the sets are drawn from, comma separated: "
+                        + ", ".join(ROOTS) + " (default)")
     parser.add_argument("--tools", default="reviewbot," + ",".join(ANCHORS),
                         help="tools to run (reviewbot,copydetect,dolos,dolos_m10)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per tool run (600)")
@@ -215,16 +227,41 @@ def install_dolos(anchors: Path) -> str | None:
 # --------------------------------------------------------------------------- benchmarks
 
 
-def generate(tools_dir: Path, work: Path, n: int, seed: int) -> Path:
-    """The labelled set for (n, seed), generated once and reused (it is deterministic)."""
-    out = work / "bench" / f"n{n}-s{seed}"
+def root_args(work: Path, root: str) -> list[str]:
+    """make_bench.py arguments for a named real-code root."""
+    if root == "default":
+        return []
+    if root != "keras":
+        raise SystemExit(f"unknown root {root!r} (known: {', '.join(ROOTS)})")
+    trees = []
+    for label, spec in KERAS_WHEELS.items():
+        target = work / "roots" / wheel_dir(spec)
+        if not target.exists():
+            fetch_wheel(work / "wheels", target, spec)
+        trees.append(f"{label}={target / 'keras' / 'src'}")
+    return ["--no-site", "--exclude", "stdlib:*", *[f"--root={tree}" for tree in trees]]
+
+
+def fetch_wheel(wheels: Path, target: Path, spec: str) -> None:
+    wheels.mkdir(parents=True, exist_ok=True)
+    say(f"downloading {spec} into {wheels}")
+    error = run_quiet([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
+                       str(wheels), spec], 900)
+    if error:
+        raise SystemExit(f"pip download {spec} failed: {error}")
+    unpack_wheel(wheels, target, spec)
+
+
+def generate(tools_dir: Path, work: Path, n: int, seed: int, root: str = "default") -> Path:
+    """The labelled set for (n, seed, root), generated once and reused (it is deterministic)."""
+    out = work / "bench" / f"n{n}-s{seed}-{root}"
     if (out / "labels.json").exists():
         return out
     if out.exists():
         shutil.rmtree(out)
     say(f"generating n={n} seed={seed} into {out}")
     cmd = [base_python(), str(tools_dir / "make_bench.py"), "--out", str(out),
-           "--n", str(n), "--seed", str(seed), "--quiet"]
+           "--n", str(n), "--seed", str(seed), "--quiet", *root_args(work, root)]
     error = run_quiet(cmd, 3600)
     if error:
         raise SystemExit(f"make_bench.py failed: {error}")
@@ -272,7 +309,17 @@ def run_reviewbot(args: argparse.Namespace, ra: ModuleType, bench: Path, out: Pa
         result.metrics = ra.evaluate(labels, scores)
         result.raw_notebook_recall = result.metrics["recall_1pct_by"].get("fmt_ipynb")
         result.misses = misses(labels, scores, result.metrics["sub_thr_1pct"])
+        result.clean_flagged = flagged_share(labels, scores, DEFAULT_THRESHOLD)
     return result
+
+
+def flagged_share(labels: dict, scores: dict[tuple[str, str], float], threshold: float) -> float:
+    """Share of the clean submissions whose best score reaches the check's threshold."""
+    best: dict[str, float] = {}
+    for (submission, _reference), value in scores.items():
+        best[submission] = max(best.get(submission, 0.0), value)
+    clean = [name for name, label in labels["submissions"].items() if not label["original"]]
+    return sum(best.get(name, 0.0) >= threshold for name in clean) / max(1, len(clean))
 
 
 def misses(labels: dict, scores: dict[tuple[str, str], float], threshold: float) -> list[str]:
@@ -366,9 +413,9 @@ def run_anchors(args: argparse.Namespace, bench: Path, out: Path, n: int,
 def corpus_roots(work: Path) -> list[Path]:
     """The machine's Python files, then unpacked wheels (downloaded once, when asked for)."""
     roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
-    unpacked = work / "corpus" / "unpacked"
-    if unpacked.exists():
-        roots += sorted(path for path in unpacked.iterdir() if path.is_dir())
+    for unpacked in (work / "roots", work / "corpus" / "unpacked"):  # Keras roots, wheels
+        if unpacked.exists():
+            roots += sorted(path for path in unpacked.iterdir() if path.is_dir())
     return roots
 
 
@@ -471,6 +518,8 @@ def index_run(args: argparse.Namespace, ra: ModuleType, files: list[Path], queri
     run, error = measured(ra, worker_cmd(args, "build", str(listing), str(index)),
                           args.index_timeout or args.timeout, out / f"log_build_{size}.txt")
     result.build_s, result.build_peak_mb, result.error = run["wall_s"], run["peak_rss_mb"], error
+    if index.exists():
+        result.size_mb = sum(p.stat().st_size for p in index.parent.glob(index.name + "*")) / 1e6
     if error is None:
         result.query_s, result.error = run_queries(args, index, queries, out / f"query_{size}.json")
     return result
@@ -510,7 +559,13 @@ def worker(api_name: str, argv: list[str]) -> int:
 def worker_pairs(api: ModuleType, bench: Path, index: Path, scores_path: Path) -> None:
     references = sorted((bench / "reference").iterdir())
     submissions = sorted((bench / "submissions").iterdir())
-    scores = api.pair_scores(references, submissions, index)
+    labels = json.loads((bench / "labels.json").read_text())["reference"]
+    sources = {str(path): labels.get(f"reference/{path.name}", {}).get("source", "")
+               for path in references}
+    try:  # the originals' paths in their packages: sibling files form families
+        scores = api.pair_scores(references, submissions, index, sources)
+    except TypeError:  # an API without sources
+        scores = api.pair_scores(references, submissions, index)
     label = {str(path): f"{path.parent.name}/{path.name}" for path in references + submissions}
     with scores_path.open("w") as out:
         for (submission, reference), value in scores.items():
@@ -644,14 +699,55 @@ def last_line(text: str | None) -> str:
 
 
 def index_table(index_runs: list[IndexRun]) -> str:
-    lines = ["| index files | build s | build peak MB | query median s | query max s | error |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| index files | size on disk MB | build s | build peak MB | query median s | "
+             "query max s | error |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for run in index_runs:
         median = statistics.median(run.query_s) if run.query_s else None
-        lines.append(f"| {run.size} | {fmt(run.build_s, 1)} | {fmt(run.build_peak_mb, 0)} | "
+        lines.append(f"| {run.size} | {fmt(run.size_mb, 1)} | {fmt(run.build_s, 1)} | "
+                     f"{fmt(run.build_peak_mb, 0)} | "
                      f"{fmt(median, 3)} | {fmt(max(run.query_s, default=None), 3)} | "
                      f"{last_line(run.error)} |")
     return "\n".join(lines)
+
+
+WORST = (("submission recall at 1% FPR", "sub_recall_1pct", None, min, "≥ 0.95 (n=300), ≥ 0.90"),
+         ("… partial copies", "sub_recall_1pct_by", "partial", min, "≥ 0.80"),
+         ("… L6", "sub_recall_1pct_by", "L6", min, DASH),
+         ("precision@1", "p_at_1", None, min, "≥ 0.99"),
+         ("best pair F1", "best_f1", None, min, DASH))
+
+
+def worst_table(every: dict[tuple[int, int, str], dict[str, ToolRun]], tools: list[str]) -> str:
+    """Per size: each tool's worst figure over every seed and root, and where it was."""
+    lines = ["| n | figure | " + " | ".join(TOOL_TITLES[t] for t in tools) + " | target |",
+             "|" + " --- |" * (len(tools) + 3)]
+    for n in sorted({key[0] for key in every}):
+        sets = {key: runs for key, runs in every.items() if key[0] == n}
+        for title, key, sub, pick, target in WORST:
+            cells = [worst_cell(sets, tool, key, sub, pick) for tool in tools]
+            lines.append(f"| {n} | {title} | " + " | ".join(cells) + f" | {target} |")
+        flagged = [worst_flagged(sets, tool) for tool in tools]
+        lines.append(f"| {n} | clean flagged at the default threshold {DEFAULT_THRESHOLD} | "
+                     + " | ".join(flagged) + " | ≤ 1% |")
+    return "\n".join(lines)
+
+
+def worst_cell(sets: dict, tool: str, key: str, sub: str | None, pick: object) -> str:
+    found = [(metric(runs.get(tool), key, sub), name) for name, runs in sets.items()]
+    found = [(value, name) for value, name in found if value is not None]
+    if not found:
+        return DASH
+    value, name = min(found) if pick is min else max(found)
+    return f"{value:.3f} (s{name[1]} {name[2]})"
+
+
+def worst_flagged(sets: dict, tool: str) -> str:
+    found = [(runs[tool].clean_flagged, name) for name, runs in sets.items()
+             if tool in runs and runs[tool].clean_flagged is not None]
+    if not found:
+        return DASH
+    value, name = max(found)
+    return f"{value:.1%} (s{name[1]} {name[2]})"
 
 
 # --------------------------------------------------------------------------- main
@@ -675,17 +771,17 @@ def save(out: Path, all_runs: dict, index_runs: list[IndexRun]) -> None:
     (out / "results.json").write_text(json.dumps(data, indent=1, default=str))
 
 
-def run_one(args: argparse.Namespace, ra: ModuleType, n: int, seed: int, out: Path,
+def run_one(args: argparse.Namespace, ra: ModuleType, n: int, seed: int, root: str, out: Path,
             install_errors: dict[str, str]) -> dict[str, ToolRun]:
-    bench = generate(args.bench_tools, args.work, n, seed)
-    run_dir = out / f"n{n}-s{seed}"
+    bench = generate(args.bench_tools, args.work, n, seed, root)
+    run_dir = out / f"n{n}-s{seed}-{root}"
     run_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, ToolRun] = {}
     if "reviewbot" in args.tool_list:
         runs["reviewbot"] = run_reviewbot(args, ra, bench, run_dir)
     runs.update(run_anchors(args, bench, run_dir, n, install_errors))
     runs = order(runs, args.tool_list)
-    print(f"\n### n={n}, seed={seed}\n\n{detail_table(runs)}", flush=True)
+    print(f"\n### n={n}, seed={seed}, root={root}\n\n{detail_table(runs)}", flush=True)
     if runs.get("reviewbot") and runs["reviewbot"].misses:
         print("\nreviewbot's misses:\n" + "\n".join("- " + m for m in runs["reviewbot"].misses))
     return runs
@@ -713,16 +809,23 @@ def main(argv: list[str] | None = None) -> int:
     out = args.work / "results" / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True)
     load_at_start = os.getloadavg()[0]
-    all_runs = {(n, seed): run_one(args, ra, n, seed, out, install_errors)
-                for seed in int_list(args.seeds) for n in int_list(args.n)}
-    first_bench = args.work / "bench" / f"n{int_list(args.n)[0]}-s{int_list(args.seeds)[0]}"
+    roots = [r.strip() for r in args.roots.split(",") if r.strip()]
+    every = {(n, seed, root): run_one(args, ra, n, seed, root, out, install_errors)
+             for root in roots for seed in int_list(args.seeds) for n in int_list(args.n)}
+    all_runs = {(n, seed): runs for (n, seed, root), runs in every.items() if root == roots[0]}
+    first_bench = generate(args.bench_tools, args.work, int_list(args.n)[0],
+                           int_list(args.seeds)[0], roots[0])
     index_runs = query_times(args, ra, first_bench, out)
     if index_runs:
         print(f"\n### query time (reviewbot)\n\n{index_table(index_runs)}")
-    print("\n### summary (issue layout; † = published with the generator, not re-measured)\n")
+    print(f"\n### worst case over seeds {args.seeds} and roots {args.roots} (the headline)\n")
+    print(worst_table(every, [t for t in TOOL_TITLES if t in args.tool_list]))
+    print(f"\n### summary for seed {min(int_list(args.seeds))}, root {roots[0]} (issue layout; "
+          "† = published with the generator, not re-measured)\n")
     print(issue_table(all_runs, [t for t in TOOL_TITLES if t in args.tool_list], index_runs))
     print_errors(all_runs, index_runs)
-    save(out, all_runs, index_runs)
+    save(out, {(n, f"{seed}-{root}"): runs for (n, seed, root), runs in every.items()},
+         index_runs)
     print(f"\nresults: {out}; load average (1 min) at start {load_at_start:.2f}, "
           f"at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     return 0

@@ -2,6 +2,10 @@
 
 Benchmark glue: it lives under bench/, so the wheel does not ship it; bench/similarity.py
 puts this folder on the worker's PYTHONPATH.
+
+The generator flattens its originals into one folder; ``sources`` gives each back the path
+it had in its package (``site:boto3/resources/base.py``), as a real corpus keeps it, so that
+sibling files form their families in the index.
 """
 
 from __future__ import annotations
@@ -24,20 +28,33 @@ def read_all(paths: list[Path]) -> Iterator[tuple[Path, Document]]:
             yield path, document
 
 
-def build_index(references: list[Path], index_path: Path) -> SimilarityIndex:
+def origin_of(path: Path, sources: dict[str, str] | None) -> Origin:
+    """``label:relative/path`` from ``sources`` when given, else the file's own path."""
+    source = (sources or {}).get(str(path))
+    if not source or ":" not in source:
+        return Origin("bench", str(path))
+    label, relative = source.split(":", 1)
+    return Origin(label, relative)
+
+
+def build_index(references: list[Path], index_path: Path,
+                sources: dict[str, str] | None = None) -> SimilarityIndex:
     index = SimilarityIndex.open(index_path, create=True)
-    index.add((Origin("bench", str(path)), document) for path, document in read_all(references))
+    index.add((origin_of(path, sources), document) for path, document in read_all(references))
     return index
 
 
-def pair_scores(references: list[Path], submissions: list[Path], index_path: Path
-                ) -> dict[tuple[str, str], float]:
+def pair_scores(references: list[Path], submissions: list[Path], index_path: Path,
+                sources: dict[str, str] | None = None) -> dict[tuple[str, str], float]:
     """Index ``references``, query each submission; {(submission, reference): score}."""
+    back = {(o.label, o.path): str(p) for p in references
+            for o in [origin_of(p, sources)]}
     scores: dict[tuple[str, str], float] = {}
-    with build_index(references, index_path) as index:
+    with build_index(references, index_path, sources) as index:
         for path, document in read_all(submissions):
             for match in search(index, document, _SETTINGS, align_top=0):
-                scores[(str(path), match.source.origin.path)] = match.score
+                origin = match.source.origin
+                scores[(str(path), back[(origin.label, origin.path)])] = match.score
     return scores
 
 

@@ -1,23 +1,24 @@
 """The similarity check: does the submission copy a known implementation of its paper?
 
 Each module and notebook is queried against the fingerprint index (see
-``reviewbot.similarity``); a source whose frequency-weighted share of a file reaches the
-threshold is reported with its label, link and the top matched regions. The submission's
-own folder is never its own source, and an author's earlier work is reported as reuse.
-No index configured, or an empty one, is not an error: the check reports nothing and says
-so in its summary.
+``reviewbot.similarity``); a source whose aligned regions score at least the threshold is
+reported with its label, link and the top matched regions. The submission's
+own files (its folder, and the same submission indexed earlier under any label) are
+neither sources nor counted in the rarity weights; an author's earlier work is reuse.
+No index, or an empty one, means nothing was compared: the check is skipped ("not
+checked") with what a maintainer does about it, never passed. Sources the README declares
+("based on https://github.com/...") are listed so that maintainers can index them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from reviewbot.checks.base import CheckConfig
 from reviewbot.core.models import Finding, Outcome, Rule, Severity
 from reviewbot.core.submission import Submission
+from reviewbot.similarity.declared import declared_sources
 from reviewbot.similarity.documents import Document, DocumentError, document_from_bytes
 from reviewbot.similarity.index import IndexFileError, SimilarityIndex
-from reviewbot.similarity.search import Match, search
+from reviewbot.similarity.search import Match, is_own, search
 from reviewbot.similarity.settings import (  # noqa: F401  (re-exported for the check's users)
     CorpusEntry,
     SimilaritySettings,
@@ -37,7 +38,13 @@ NOT_COMPARED = Rule(ID, "SIM003", Severity.INFO, "file not compared (binary, too
                     "unreadable)", "Keep only source code in .py files and notebooks.")
 INDEX_BROKEN = Rule(ID, "SIM004", Severity.WARNING, "similarity index unusable",
                     "A maintainer rebuilds it with `reviewbot index build`.")
-RULES: tuple[Rule, ...] = (COPIED, REUSE, NOT_COMPARED, INDEX_BROKEN)
+DECLARED = Rule(ID, "SIM005", Severity.INFO, "the README declares a source this code is "
+                "based on", "Nothing to fix: maintainers index the declared repository with "
+                "`reviewbot index add URL --label NAME` so that copies from it are measured.")
+RULES: tuple[Rule, ...] = (COPIED, REUSE, NOT_COMPARED, INDEX_BROKEN, DECLARED)
+NOT_CHECKED_KEY = "not_checked"  # the pipeline turns this stat into a skipped result
+_BUILD_HINT = ("a maintainer builds one with `reviewbot index build` or `reviewbot index add "
+               "REPOSITORY_URL --label NAME` (README: similarity corpus)")
 
 _SHOWN_REGIONS = 3
 
@@ -48,31 +55,38 @@ class Config(CheckConfig, SimilaritySettings):
 
 def run(submission: Submission, config: Config) -> Outcome:
     path = index_location(config)
+    declared = tuple(DECLARED.finding(f"the README says this is based on {url}", where)
+                     for url, where in declared_sources(submission))
     if not path.exists():
-        return Outcome((), {"summary": f"no index at {path}: nothing compared",
-                            "index": "none"})
+        return _not_checked(f"no similarity index at {path}: nothing compared; {_BUILD_HINT}",
+                            declared)
     try:
         with SimilarityIndex.open(path) as index:
             if index.document_count() == 0:
-                return Outcome((), {"summary": "the index is empty: nothing compared",
-                                    "index": "empty"})
-            return _compare(submission, config, index)
+                return _not_checked(f"the similarity index {path} is empty: nothing compared; "
+                                    f"{_BUILD_HINT}", declared)
+            outcome = _compare(submission, config, index)
     except IndexFileError as exc:
-        return Outcome((INDEX_BROKEN.finding(str(exc)),), {"index": "unusable"})
+        return Outcome((INDEX_BROKEN.finding(str(exc)), *declared), {"index": "unusable"})
+    return Outcome((*outcome.findings, *declared), outcome.stats)
+
+
+def _not_checked(reason: str, declared: tuple[Finding, ...]) -> Outcome:
+    return Outcome(declared, {NOT_CHECKED_KEY: reason, "summary": f"not checked: {reason}",
+                              "index": "none"})
 
 
 def _compare(submission: Submission, config: Config, index: SimilarityIndex) -> Outcome:
     findings: list[Finding] = []
     documents, skipped = _documents(submission)
     findings += skipped
-    own = frozenset({submission.name})
     authors = frozenset({config.authors[submission.name]}) if submission.name in \
         config.authors else frozenset()
     best = 0.0
     for document in documents:
-        matches = search(index, document, search_settings(config), exclude_labels=own,
+        matches = search(index, document, search_settings(config),
+                         exclude=lambda stored: is_own(stored, submission.name),
                          authors=authors)
-        matches = [m for m in matches if not _same_folder(m, submission)]
         best = max([best, *(m.score for m in matches)])
         findings += [_finding(document, m, config) for m in matches if m.score >= config.threshold]
     count = index.document_count()
@@ -94,12 +108,6 @@ def _documents(submission: Submission) -> tuple[list[Document], list[Finding]]:
         except (DocumentError, OSError, RecursionError) as exc:  # one odd file: a skip
             skipped.append(NOT_COMPARED.finding(f"not compared: {exc}", path))
     return documents, skipped
-
-
-def _same_folder(match: Match, submission: Submission) -> bool:
-    """The submission's own files (or its history) indexed under another label."""
-    origin = Path(match.source.origin.path)
-    return submission.name in origin.parts
 
 
 def _finding(document: Document, match: Match, config: Config) -> Finding:

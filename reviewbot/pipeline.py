@@ -90,6 +90,11 @@ def run_check(module: CheckModule, submission: Submission, settings: CheckConfig
         return CheckResult(module.ID, Status.ERRORED, seconds=time.perf_counter() - started,
                            error=error)
     findings = tuple(outcome.findings)  # levels are the gate's to change, not the check's
+    not_checked = outcome.stats.get("not_checked")
+    if not_checked:  # nothing was compared: never a pass
+        return CheckResult(module.ID, Status.SKIPPED, findings, freeze(outcome.stats),
+                           error=f"not checked: {not_checked}",
+                           seconds=time.perf_counter() - started)
     status = Status.FAILED if failing(findings, fail_on) else Status.PASSED
     return CheckResult(module.ID, status, findings, freeze(outcome.stats),
                        seconds=time.perf_counter() - started)

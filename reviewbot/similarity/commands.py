@@ -12,9 +12,9 @@ from reviewbot.core.errors import UsageError
 from reviewbot.core.progress import Steps, progress
 from reviewbot.similarity.corpus import AddReport, Source, add_source, source_files
 from reviewbot.similarity.documents import DocumentError, read_document
-from reviewbot.similarity.index import SimilarityIndex
+from reviewbot.similarity.index import SimilarityIndex, StoredDocument
 from reviewbot.similarity.render import FileMatches, print_text, to_html, to_json
-from reviewbot.similarity.search import SearchSettings, search
+from reviewbot.similarity.search import SearchSettings, is_own, search
 from reviewbot.similarity.settings import (
     SimilaritySettings,
     cache_location,
@@ -64,8 +64,7 @@ def index_stats(config: SimilaritySettings, console: Console) -> int:
     with SimilarityIndex.open(index_location(config)) as index:
         stats = index.stats()
     console.print(f"index {stats['path']}: {stats['documents']} files, {stats['fingerprints']} "
-                  f"fingerprints ({stats['distinct_hashes']} distinct), "
-                  f"{int(stats['bytes']) // 1024} KiB", markup=False)
+                  f"fingerprints, {int(stats['bytes']) // 1024} KiB", markup=False)
     for row in stats["labels"]:  # type: ignore[attr-defined]
         template = f", {row['templates']} template" if row["templates"] else ""
         console.print(f"  {row['label']}: {row['documents']} files, {row['tokens']} tokens"
@@ -80,11 +79,7 @@ def similar(config: SimilaritySettings, path: Path, top: int, fmt: str, output: 
         raise UsageError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
-    settings = dataclasses.replace(search_settings(config), candidates=top)
-    with SimilarityIndex.open(index_location(config)) as index:
-        results = [_query(index, file, name, settings, top, console)
-                   for file, name in source_files(path)]
-    results = [r for r in results if r is not None]
+    results = file_matches(config, path, top, console)
     if fmt == "text" and output is None:
         print_text(console, results, regions=3)
         return 0
@@ -98,16 +93,36 @@ def similar(config: SimilaritySettings, path: Path, top: int, fmt: str, output: 
     return 0
 
 
+def file_matches(config: SimilaritySettings, path: Path, top: int = 5,
+                 console: Console | None = None) -> list[FileMatches]:
+    """Each source file under ``path`` with its best ``top`` indexed sources (the submission's
+    own files and the file itself left out): what ``render.match_data`` and ``to_html`` show."""
+    console = console or Console(file=io.StringIO())
+    settings = dataclasses.replace(search_settings(config), candidates=top)
+    own = path.resolve().name if path.is_dir() else ""  # a folder: its files indexed earlier
+    with SimilarityIndex.open(index_location(config)) as index:
+        results = [_query(index, file, name, settings, top, console, own)
+                   for file, name in source_files(path)]
+    return [r for r in results if r is not None]
+
+
 def _query(index: SimilarityIndex, file: Path, name: str, settings: SearchSettings,
-           top: int, console: Console) -> FileMatches | None:
+           top: int, console: Console, own: str) -> FileMatches | None:
     try:
         document = read_document(file, name)
     except DocumentError as exc:
         console.print(f"skipped {exc}", markup=False)
         return None
-    matches = tuple(m for m in search(index, document, settings)[:top])
+    itself = str(file.resolve())
+    matches = tuple(search(index, document, settings, exclude=lambda stored: (
+        bool(own) and is_own(stored, own)) or _same_file(stored, itself))[:top])
     texts = tuple(index.document_text(m.source.id) for m in matches)
     return FileMatches(document, matches, texts)
+
+
+def _same_file(stored: StoredDocument, resolved: str) -> bool:
+    """The queried file itself, indexed from its folder."""
+    return str(Path(stored.origin.repo) / stored.origin.path) == resolved
 
 
 def _plain(results: list[FileMatches]) -> str:

@@ -24,6 +24,7 @@ from reviewbot.similarity.tokens import TokenStream, normalize
 _CHUNK = 16  # files per task handed to a worker process
 MAX_BYTES = 2_000_000  # larger files are generated code or data, not an implementation
 TOKEN_CHANNEL, SHAPE_CHANNEL = 0, 1
+HASH_MASK = (1 << 48) - 1  # 48-bit fingerprints: the index stores 32 bits, its buckets 16
 _EMPTY_STREAM = TokenStream((), ())
 
 
@@ -127,7 +128,7 @@ def fingerprint(name: str, text: str) -> Document:
     tree = _parse(text)
     bound = bound_names(tree) if tree is not None else None
     stream = normalize(text, bound)
-    prints = [Fingerprint(h, TOKEN_CHANNEL, stream.lines[pos], pos, 1)
+    prints = [Fingerprint(h & HASH_MASK, TOKEN_CHANNEL, stream.lines[pos], pos, 1)
               for h, pos in winnow(stream.ids)]
     if tree is not None:
         prints += _shape_prints(tree, bound or frozenset())
@@ -140,7 +141,7 @@ def _shape_prints(tree: ast.Module, bound: frozenset[str]) -> list[Fingerprint]:
         features = shape_features(tree, bound)
     except RecursionError:  # backstop: a file too deep for the walk keeps its tokens
         return []
-    return [Fingerprint(f.hash, SHAPE_CHANNEL, f.line, order, f.weight)
+    return [Fingerprint(f.hash & HASH_MASK, SHAPE_CHANNEL, f.line, order, f.weight)
             for order, f in enumerate(features)]
 
 

@@ -84,40 +84,111 @@ def to_json(results: list[FileMatches]) -> str:
             for m in r.matches]} for r in results], indent=2)
 
 
-_STYLE = """body{font-family:sans-serif;margin:1em}pre{margin:0;font-size:12px}
-.pair{display:flex;gap:1em}.pair>div{flex:1;overflow:auto;max-height:40em;border:1px solid #ccc}
-.hit{background:#ffe08a}.line{color:#999;user-select:none}h3{margin-top:1.5em}"""
+_CONTEXT = 2  # lines shown around a matched region on the page
+_MAX_REGION_LINES = 60  # a longer region is cut on the page (its full span is in the title)
+_STYLE = """body{font-family:sans-serif;margin:1em;max-width:110em}pre{margin:0;font-size:12px}
+table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}
+.pair{display:flex;gap:1em;margin:.5em 0}.pair>div{flex:1;overflow:auto;border:1px solid #ccc}
+.line{color:#999;user-select:none}.ctx{color:#666}h3{margin-top:1.5em}a{text-decoration:none}"""
 
 
-def to_html(results: list[FileMatches]) -> str:
-    """One page: per match, both files side by side with the matched lines highlighted."""
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>reviewbot similar"
-             f"</title><style>{_STYLE}</style></head><body><h1>reviewbot similar</h1>"]
+def match_data(results: list[FileMatches]) -> list[dict[str, object]]:
+    """The matches by source, best first: what a page or another report shows.
+
+    One entry per indexed source with its origin, best score and, per queried file, the
+    score and the matched regions (lines on both sides, size, kind).
+    """
+    sources: dict[tuple[str, str], dict[str, object]] = {}
     for result in results:
-        parts.append(f"<h2>{html.escape(result.document.path)}</h2>")
-        if not result.matches:
-            parts.append("<p>No indexed source matches this file.</p>")
-        for match, text in zip(result.matches, result.source_texts, strict=True):
-            parts.append(_html_match(result.document, match, text))
+        for match in result.matches:
+            origin = match.source.origin
+            entry = sources.setdefault((origin.label, origin.path), {
+                "label": origin.label, "path": origin.path, "repo": origin.repo,
+                "revision": origin.revision, "author": origin.author, "score": 0.0,
+                "reuse": match.reuse, "files": []})
+            entry["score"] = max(float(entry["score"]), round(match.score, 4))  # type: ignore[arg-type]
+            entry["files"].append(_file_entry(result.document, match))  # type: ignore[union-attr]
+    return sorted(sources.values(), key=lambda e: (-float(e["score"]), str(e["path"])))  # type: ignore[arg-type]
+
+
+def _file_entry(document: Document, match: Match) -> dict[str, object]:
+    return {"file": document.path, "score": round(match.score, 4),
+            "submission_coverage": round(match.submission_coverage, 4),
+            "source_coverage": round(match.source_coverage, 4),
+            "regions": [{"query": region_title(document, match, r)[0],
+                         "source": region_title(document, match, r)[1],
+                         "query_lines": [r.query_start, r.query_end],
+                         "source_lines": [r.source_start, r.source_end],
+                         "tokens": r.tokens, "kind": r.kind} for r in match.regions]}
+
+
+def to_html(results: list[FileMatches], title: str = "reviewbot similar") -> str:
+    """One small page: a summary, then per source (best first) its regions paired by colour,
+    each shown with only its matched lines and a little context, linked to its partner."""
+    texts = {(m.source.origin.label, m.source.origin.path): text
+             for r in results for m, text in zip(r.matches, r.source_texts, strict=True)}
+    documents = {r.document.path: r.document for r in results}
+    sources = match_data(results)
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+             f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
+             _summary(results, sources)]
+    for number, source in enumerate(sources):
+        text = texts[(str(source["label"]), str(source["path"]))]
+        parts.append(_html_source(number, source, documents, text))
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _html_match(document: Document, match: Match, source: str) -> str:
+def _summary(results: list[FileMatches], sources: list[dict[str, object]]) -> str:
+    if not sources:
+        return (f"<p>{len(results)} files compared; no indexed source matches them.</p>")
     rows = "".join(
-        f"<li>{html.escape(' ~ '.join(region_title(document, match, r)))} "
-        f"({r.tokens} tokens, {r.kind})</li>" for r in match.regions)
-    query_hits = {n for r in match.regions for n in range(r.query_start, r.query_end + 1)}
-    source_hits = {n for r in match.regions for n in range(r.source_start, r.source_end + 1)}
-    return (f"<h3>{html.escape(match_title(match))}</h3><ul>{rows}</ul><div class='pair'>"
-            f"<div>{_html_code(document.text, query_hits)}</div>"
-            f"<div>{_html_code(source, source_hits)}</div></div>")
+        f"<tr><td><a href='#src-{i}'>{float(s['score']):.0%}</a></td>"  # type: ignore[arg-type]
+        f"<td>{html.escape(str(s['label']))}</td><td>{html.escape(str(s['path']))}</td>"
+        f"<td>{len(s['files'])}</td>"  # type: ignore[arg-type]
+        f"<td>{sum(len(f['regions']) for f in s['files'])}</td></tr>"  # type: ignore[union-attr,index]
+        for i, s in enumerate(sources))
+    return (f"<p>{len(results)} files compared with the index; {len(sources)} sources match, "
+            "best first.</p><table><tr><th>score</th><th>label</th><th>source</th>"
+            f"<th>files</th><th>regions</th></tr>{rows}</table>")
 
 
-def _html_code(text: str, hits: set[int]) -> str:
-    lines = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        css = " class='hit'" if number in hits else ""
-        lines.append(f"<span{css}><span class='line'>{number:5} </span>"
-                     f"{html.escape(line)}</span>")
-    return "<pre>" + "\n".join(lines) + "</pre>"
+def _html_source(number: int, source: dict[str, object], documents: dict[str, Document],
+                 text: str) -> str:
+    origin = f"{source['label']}: {source['path']}" + (f" ({source['repo']})"
+                                                      if source["repo"] else "")
+    parts = [f"<h2 id='src-{number}'>{float(source['score']):.0%} "  # type: ignore[arg-type]
+             f"{html.escape(origin)}</h2>"]
+    for file in source["files"]:  # type: ignore[union-attr]
+        document = documents[file["file"]]
+        parts.append(f"<h3>{html.escape(file['file'])}: {file['score']:.0%} "
+                     f"[submission covered {file['submission_coverage']:.0%}, source covered "
+                     f"{file['source_coverage']:.0%}]</h3>")
+        for index, region in enumerate(file["regions"]):
+            parts.append(_html_pair(f"{number}-{len(parts)}-{index}", region, index,
+                                    document.text, text))
+    return "\n".join(parts)
+
+
+def _html_pair(key: str, region: dict, index: int, query: str, source: str) -> str:
+    colour = f"hsl({(index * 67) % 360},85%,85%)"
+    left = _excerpt_html(query, region["query_lines"], colour)
+    right = _excerpt_html(source, region["source_lines"], colour)
+    return (f"<div class='pair'><div id='q-{key}' style='border-color:{colour}'>"
+            f"<a href='#s-{key}'>{html.escape(region['query'])}</a> ({region['tokens']} tokens, "
+            f"{region['kind']}){left}</div><div id='s-{key}'><a href='#q-{key}'>"
+            f"{html.escape(region['source'])}</a>{right}</div></div>")
+
+
+def _excerpt_html(text: str, span: list[int], colour: str) -> str:
+    lines = text.splitlines()
+    start, end = span
+    shown_end = min(end, start + _MAX_REGION_LINES - 1)
+    rows = []
+    for number in range(max(1, start - _CONTEXT), min(len(lines), shown_end + _CONTEXT) + 1):
+        inside = start <= number <= shown_end
+        style = f" style='background:{colour}'" if inside else " class='ctx'"
+        rows.append(f"<span{style}><span class='line'>{number:5} </span>"
+                    f"{html.escape(lines[number - 1])}</span>")
+    cut = f"\n      ... ({end - shown_end} more lines)" if end > shown_end else ""
+    return "<pre>" + "\n".join(rows) + cut + "</pre>"

@@ -1,18 +1,27 @@
-"""Query a document against the index: candidates by inverted lookups, then alignment.
+"""Query a document against the index: candidates by inverted lookups, scored by regions.
 
-Each query hash is weighted by how rare it is in the corpus (1 / document frequency);
-hashes found in more than ``max_doc_share`` of the documents (framework boilerplate) or in
-a maintainers' template are base code and count for nothing, like MOSS's ``-m``. A
-candidate's score is the weighted share of the query's fingerprints it holds, per channel;
-only the best candidates are aligned token by token to find the matching regions.
+The query's fingerprints are looked up in the index; each counts by its rarity among the
+documents that are not the submission's own (1 / document frequency). Fingerprints found in
+more than ``max_doc_share`` of the documents or in a maintainers' template are base code
+(MOSS's ``-m``). The best candidates by shared rare fingerprints are then scored by their
+aligned regions (``evidence``): token runs and statement groups, each related to the query
+(how much of it they cover) and to the source (how much of it was taken). Only the top
+matches are aligned token by token for display.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from reviewbot.similarity.align import Region, align
 from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
+from reviewbot.similarity.evidence import Run, Seeds, covered_mass, statement_runs, token_runs
 from reviewbot.similarity.index import Posting, SimilarityIndex, StoredDocument
 
 
@@ -22,7 +31,17 @@ class SearchSettings:
     min_doc_cap: int = 10  # ... but never fewer than this many documents
     candidates: int = 10  # candidates aligned and reported at most
     min_score: float = 0.05  # weaker candidates are not reported
-    shape_share: float = 0.3  # the shape channel's share of the combined score (tuned)
+    align_min_score: float = 0.1  # weaker ones are listed without their regions (it costs)
+    shape_share: float = 0.3  # the statement channel's share of the score
+    scored: int = 12  # candidates scored by regions (the rest by shared fingerprints only)
+    min_token_run: int = 3  # fingerprints in a token region (about 25 tokens) at least
+    min_statement_run: int = 2  # statements in a statement region at least
+    token_gap: int = 40  # tokens between two fingerprints of one region at most
+    line_gap: int = 3  # query lines between two statements of one region at most
+    drift: int = 12  # ... and how far their source lines may drift
+    idiom_prints: int = 10  # one token region shorter than this (about 60 tokens) ...
+    idiom_statements: int = 8  # ... with one group of fewer statements: an idiom
+    family_share: float = 0.0  # share of a family's files holding a hash: its template
 
 
 @dataclass(frozen=True)
@@ -30,132 +49,291 @@ class Match:
     """One indexed source that the query resembles."""
 
     source: StoredDocument
-    score: float  # combined, frequency-weighted share of the query found in the source
+    score: float  # evidence of the aligned regions, related to both files
     token_score: float
     shape_score: float
     submission_coverage: float  # share of the query's tokens inside matched regions
-    source_coverage: float  # share of the source's fingerprints found in the query
+    source_coverage: float  # share of the source's rare structure found in the query
     regions: tuple[Region, ...] = ()
     reuse: bool = False  # same author: the candidate's own earlier work
 
 
 @dataclass
-class _Weights:
-    """The query's total weight per channel and, per document, what it matched.
+class _Query:
+    """The query's fingerprints as arrays, and what each is worth in this corpus."""
 
-    ``matched[doc]`` is [token share, shape share, raw token weight, raw shape weight].
-    """
-
-    total: list[float]
-    matched: dict[int, list[float]]
-    used: dict[int, tuple[int, int, int]]  # hash counted -> (channel, query pos, query line)
+    hashes: np.ndarray
+    channel: np.ndarray
+    place: np.ndarray  # token position or line
+    weight: np.ndarray
+    rarity: dict[int, float]
+    totals: tuple[float, float]  # the query's whole mass per channel
 
 
 def search(index: SimilarityIndex, query: Document, settings: SearchSettings = SearchSettings(),
            *, exclude_labels: frozenset[str] = frozenset(), authors: frozenset[str] = frozenset(),
+           exclude: Callable[[StoredDocument], bool] | None = None,
            align_top: int | None = None) -> list[Match]:
-    """The sources ``query`` copies from, best first."""
+    """The sources ``query`` copies from, best first.
+
+    Documents with a label in ``exclude_labels`` or for which ``exclude`` is true (the
+    submission's own files) are neither results nor counted in the rarity weights.
+    """
     documents = index.documents()
-    if not documents:
+    own = {d for d, stored in documents.items() if stored.origin.label in exclude_labels
+           or (exclude is not None and exclude(stored))}
+    if len(own) == len(documents) or not query.fingerprints:
         return []
-    weights = _collect(index, query, documents, settings)
-    scored = _rank(query, weights, documents, settings, exclude_labels)
+    prepared, postings = _prepare(index, query, documents, own, settings)
+    scored = _score_candidates(prepared, postings, documents, settings)
     top = align_top if align_top is not None else settings.candidates
-    return [_match(index, query, documents[doc], scores, weights, authors, i < top)
-            for i, (doc, scores) in enumerate(scored[:settings.candidates])]
+    matches = [_match(index, query, documents[doc], scores, postings, authors,
+                      i < top and scores[0] >= settings.align_min_score)
+               for i, (doc, scores) in enumerate(scored[:settings.candidates])]
+    return _identical_first(query, matches)
 
 
-def _collect(index: SimilarityIndex, query: Document, documents: dict[int, StoredDocument],
-             settings: SearchSettings) -> _Weights:
-    by_hash = _query_hashes(query)
-    freq = index.doc_freq(by_hash)
-    cap = max(settings.min_doc_cap, settings.max_doc_share * len(documents))
-    hits = index.doc_hits([h for h, n in freq.items() if n <= cap])
-    base = _template_hashes(index, hits)
-    weights = _Weights([0.0, 0.0], {}, {})
-    shares: dict[int, tuple[int, float, int]] = {}
-    for h, (channel, weight, pos, line) in by_hash.items():
-        n = freq.get(h, 0)
-        if n > cap or h in base:
-            continue  # base code
-        shares[h] = (channel, weight / max(1, n), weight)
-        weights.total[channel] += shares[h][1]
-        weights.used[h] = (channel, pos, line)
-    _add_hits(weights.matched, hits, shares)
-    return weights
+def _identical_first(query: Document, matches: list[Match]) -> list[Match]:
+    """A byte-identical file is a whole copy: 100% on both sides, whatever the weights."""
+    digest = hashlib.sha256(query.text.encode("utf-8", "surrogatepass")).hexdigest()
+    whole = [dataclasses.replace(m, score=1.0, submission_coverage=1.0, source_coverage=1.0)
+             if m.source.digest == digest else m for m in matches]
+    return sorted(whole, key=lambda m: -m.score)
 
 
-def _query_hashes(query: Document) -> dict[int, tuple[int, int, int, int]]:
-    by_hash: dict[int, tuple[int, int, int, int]] = {}
-    for print_ in query.fingerprints:
-        if print_.hash not in by_hash:
-            by_hash[print_.hash] = (print_.channel, print_.weight, print_.pos, print_.line)
-    return by_hash
+def _prepare(index: SimilarityIndex, query: Document, documents: dict[int, StoredDocument],
+             own: set[int], settings: SearchSettings) -> tuple[_Query, np.ndarray]:
+    prints = query.fingerprints
+    hashes = np.fromiter((p.hash for p in prints), dtype=np.int64, count=len(prints))
+    postings = _not_repeated(index.postings(hashes))
+    if own:
+        postings = postings[~np.isin(postings["doc"], np.fromiter(own, dtype=np.int32))]
+    rarity, base = _rarity(postings, len(documents) - len(own), index.template_ids(), settings)
+    for h in _repeated(hashes):  # the query's own filler is base code too
+        rarity.pop(h, None)
+        base.add(h)
+    postings = postings[np.isin(postings["hash"], np.fromiter(rarity, dtype=np.int64))]
+    channel = np.fromiter((p.channel for p in prints), dtype=np.int8, count=len(prints))
+    place = np.fromiter((p.line if p.channel == SHAPE_CHANNEL else p.pos for p in prints),
+                        dtype=np.int64, count=len(prints))
+    weight = np.fromiter((p.weight for p in prints), dtype=np.float64, count=len(prints))
+    worth = np.array([0.0 if h in base else rarity.get(h, 1.0) for h in hashes.tolist()])
+    shape = channel == SHAPE_CHANNEL
+    totals = (float(worth[~shape].sum()), float((worth * weight)[shape].sum()))
+    return _Query(hashes, channel, place, weight, rarity, totals), postings
 
 
-def _template_hashes(index: SimilarityIndex, hits: list[tuple[int, int]]) -> set[int]:
-    templates = index.template_ids()
-    return {h for h, doc in hits if doc in templates} if templates else set()
+MAX_REPEATS = 16  # a fingerprint repeated more often in one file is that file's own filler
 
 
-def _add_hits(matched: dict[int, list[float]], hits: list[tuple[int, int]],
-              shares: dict[int, tuple[int, float, int]]) -> None:
-    """The hot loop of a query: plain lists and dict lookups, no objects per hit."""
-    for h, doc in hits:
-        share = shares.get(h)
-        if share is None:
-            continue
-        row = matched.get(doc)
-        if row is None:
-            row = matched[doc] = [0.0, 0.0, 0.0, 0.0]
-        row[share[0]] += share[1]
-        row[share[0] + 2] += share[2]
+def _repeated(hashes: np.ndarray) -> set[int]:
+    """Hashes the query repeats more than MAX_REPEATS times (generated tables, filler)."""
+    values, counts = np.unique(hashes, return_counts=True)
+    return set(values[counts > MAX_REPEATS].tolist())
 
 
-def _rank(query: Document, weights: _Weights, documents: dict[int, StoredDocument],
-          settings: SearchSettings, exclude: frozenset[str]) -> list[tuple[int, tuple]]:
+def _not_repeated(postings: np.ndarray) -> np.ndarray:
+    """Postings without the hashes a document repeats more than MAX_REPEATS times: pairs of
+    repeated places would multiply (seeds are every query place x every source place)."""
+    if not len(postings):
+        return postings
+    _, inverse, counts = np.unique(postings[["hash", "doc"]], return_inverse=True,
+                                   return_counts=True)
+    return postings[counts[inverse.ravel()] <= MAX_REPEATS]
+
+
+def _rarity(postings: np.ndarray, corpus: int, templates: frozenset[int],
+            settings: SearchSettings) -> tuple[dict[int, float], set[int]]:
+    """1 / document frequency of each shared hash, and the hashes that are base code."""
+    pairs = np.unique(postings[["hash", "doc"]])
+    hashes, freq = np.unique(pairs["hash"], return_counts=True)
+    cap = max(settings.min_doc_cap, settings.max_doc_share * corpus)
+    keep = freq <= cap
+    if templates:
+        in_template = pairs["hash"][np.isin(pairs["doc"], np.fromiter(templates, np.int32))]
+        keep &= ~np.isin(hashes, in_template)
+    rarity = dict(zip(hashes[keep].tolist(), (1.0 / freq[keep]).tolist(), strict=True))
+    return rarity, set(hashes[~keep].tolist())
+
+
+def _score_candidates(query: _Query, postings: np.ndarray, documents: dict[int, StoredDocument],
+                      settings: SearchSettings) -> list[tuple[int, tuple[float, ...]]]:
+    """(document, scores) best first: the ``scored`` best by shared rare fingerprints,
+    then ranked by the evidence of their aligned regions."""
+    seeds = _expand(query, postings)
+    skeleton = _skeleton(postings, documents, settings.family_share)
+    shortlist = _shortlist(query, seeds, settings)
     scored = []
-    for doc, matched in weights.matched.items():
-        if documents[doc].origin.label in exclude:
-            continue
-        token = matched[0] / weights.total[0] if weights.total[0] else 0.0
-        shape = matched[1] / weights.total[1] if weights.total[1] else 0.0
-        score = _combine(token, shape, query.parsed, settings.shape_share)
-        if score >= settings.min_score:
-            scored.append((doc, (score, token, shape)))
+    for doc in shortlist:
+        rows = seeds["doc"] == doc
+        family = documents[doc].origin.family
+        scores = _evidence(query, seeds[rows], skeleton.get(family, set()), documents[doc],
+                           settings)
+        if scores[0] >= settings.min_score:
+            scored.append((doc, scores))
     scored.sort(key=lambda item: (-item[1][0], item[0]))
     return scored
 
 
-def _combine(token: float, shape: float, parsed: bool, shape_share: float) -> float:
-    if not parsed:
-        return token
-    return min(1.0, shape_share * shape + (1 - shape_share) * token)
+_SEED = np.dtype([("hash", "<i8"), ("doc", "<i4"), ("s", "<i8"), ("q", "<i8"),
+                  ("shape", "?"), ("mass", "<f8")])
 
 
-def _match(index: SimilarityIndex, query: Document, source: StoredDocument, scores: tuple,
-           weights: _Weights, authors: frozenset[str], aligned: bool) -> Match:
-    score, token, shape = scores
-    raw = weights.matched[source.id][2:]
-    source_total = source.shape_weight if query.parsed else source.token_prints
-    source_coverage = min(1.0, (raw[SHAPE_CHANNEL] if query.parsed else raw[0])
-                          / source_total) if source_total else 0.0
+def _expand(query: _Query, postings: np.ndarray) -> np.ndarray:
+    """One seed per (posting, query place) of the same hash, with what it is worth."""
+    order = np.argsort(query.hashes, kind="stable")
+    sorted_hashes = query.hashes[order]
+    left = np.searchsorted(sorted_hashes, postings["hash"], "left")
+    right = np.searchsorted(sorted_hashes, postings["hash"], "right")
+    counts = right - left
+    rows = np.repeat(np.arange(len(postings)), counts)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    picked = order[np.repeat(left, counts) + within]
+    seeds = np.empty(len(rows), dtype=_SEED)
+    seeds["hash"] = postings["hash"][rows]
+    seeds["doc"] = postings["doc"][rows]
+    seeds["s"] = postings["pos"][rows]
+    seeds["q"] = query.place[picked]
+    seeds["shape"] = query.channel[picked] == SHAPE_CHANNEL
+    rarity = np.array([query.rarity[h] for h in seeds["hash"].tolist()])
+    repeats = (right - left)[rows]  # structure the query repeats counts once
+    seeds["mass"] = rarity * np.where(seeds["shape"], query.weight[picked], 1.0) / repeats
+    return np.unique(seeds)  # a hash twice on one line is one seed
+
+
+def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
+              share: float) -> dict[str, set[int]]:
+    """Per family of sibling files, the hashes that ``share`` of its files (two at least)
+    hold: its template."""
+    sizes = _family_sizes(documents)
+    seen: dict[tuple[str, int], int] = {}
+    for h, doc in np.unique(postings[["hash", "doc"]]).tolist():
+        key = (documents[doc].origin.family, h)
+        seen[key] = seen.get(key, 0) + 1
+    skeleton: dict[str, set[int]] = {}
+    for (family, h), count in seen.items():
+        if count >= max(2, share * sizes[family]):
+            skeleton.setdefault(family, set()).add(h)
+    return skeleton
+
+
+_SIZES: dict[int, dict[str, int]] = {}
+
+
+def _family_sizes(documents: dict[int, StoredDocument]) -> dict[str, int]:
+    key = id(documents)  # one documents dict per opened index: counted once
+    if key not in _SIZES:
+        sizes: dict[str, int] = {}
+        for stored in documents.values():
+            sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
+        _SIZES.clear()
+        _SIZES[key] = sizes
+    return _SIZES[key]
+
+
+def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
+    """The candidates worth aligning: most shared rare fingerprints, per channel share."""
+    first = np.unique(seeds[["hash", "doc", "shape"]], return_index=True)[1]
+    unique = seeds[first]
+    shares = np.where(unique["shape"], settings.shape_share / max(query.totals[1], 1e-9),
+                      (1 - settings.shape_share) / max(query.totals[0], 1e-9)) * unique["mass"]
+    docs, inverse = np.unique(unique["doc"], return_inverse=True)
+    totals = np.bincount(inverse, weights=shares, minlength=len(docs))
+    best = np.argsort(-totals, kind="stable")[:settings.scored]
+    return docs[best].tolist()
+
+
+def _evidence(query: _Query, seeds: np.ndarray, skeleton: set[int], source: StoredDocument,
+              settings: SearchSettings) -> tuple[float, ...]:
+    """(score, token score, statement score, query side, source side) of one candidate."""
+    if skeleton:
+        seeds = seeds[~np.isin(seeds["hash"], np.fromiter(skeleton, dtype=np.int64))]
+    tokens, shapes = seeds[~seeds["shape"]], _one_place_each(seeds[seeds["shape"]])
+    token_regions = token_runs(Seeds(tokens["q"], tokens["s"], tokens["mass"]),
+                               settings.token_gap, settings.min_token_run)
+    shape_regions = statement_runs(Seeds(shapes["q"], shapes["s"], shapes["mass"]),
+                                   settings.line_gap, settings.drift, settings.min_statement_run)
+    if _one_idiom(token_regions, shape_regions, settings):
+        token_regions, shape_regions = [], []
+    token_mass = covered_mass(token_regions, int(tokens["q"].max(initial=0)))
+    shape_mass = covered_mass(shape_regions, int(shapes["q"].max(initial=0)))
+    return SCORE(token_mass, shape_mass, query.totals, source, settings)
+
+
+def _one_idiom(token_regions: list[Run], shape_regions: list[Run],
+               settings: SearchSettings) -> bool:
+    """At most one short token region and one short statement group: a shared idiom (a
+    decorator, a guard), not a copy, however small the files."""
+    if len(token_regions) > 1 or len(shape_regions) > 1:
+        return False
+    token_prints = sum(r.prints for r in token_regions)
+    statements = sum(r.prints for r in shape_regions)
+    return token_prints < settings.idiom_prints and statements < settings.idiom_statements
+
+
+def _one_place_each(seeds: np.ndarray) -> np.ndarray:
+    """A statement that repeats in the source pairs with one of its places: the one
+    nearest the usual offset between the files."""
+    if len(seeds) < 2:
+        return seeds
+    offset = np.median(seeds["s"] - seeds["q"])
+    distance = np.abs(seeds["s"] - seeds["q"] - offset)
+    order = np.lexsort((distance, seeds["q"], seeds["hash"]))
+    ordered = seeds[order]
+    first = np.ones(len(ordered), dtype=bool)
+    same_hash = ordered["hash"][1:] == ordered["hash"][:-1]
+    first[1:] = ~(same_hash & (ordered["q"][1:] == ordered["q"][:-1]))
+    return ordered[first]
+
+
+def region_score(token_mass: float, shape_mass: float, totals: tuple[float, float],
+                 source: StoredDocument, settings: SearchSettings) -> tuple[float, ...]:
+    share = settings.shape_share if totals[1] else 0.0  # not Python 3: tokens only
+    token_q = token_mass / totals[0] if totals[0] else 0.0
+    shape_q = shape_mass / totals[1] if totals[1] else 0.0
+    token_s = token_mass / source.token_prints if source.token_prints else 0.0
+    shape_s = shape_mass / source.shape_weight if source.shape_weight else 0.0
+    query_side = min(1.0, (1 - share) * token_q + share * shape_q)
+    source_side = min(1.0, (1 - share) * token_s + share * shape_s)
+    score = (query_side + source_side) / 2  # a copy inside a bigger file, or of a bigger file
+    return score, token_q, shape_q, query_side, source_side, token_mass, shape_mass
+
+
+SCORE = region_score
+
+
+def _match(index: SimilarityIndex, query: Document, source: StoredDocument,
+           scores: tuple[float, ...], seeds_all: np.ndarray, authors: frozenset[str],
+           aligned: bool) -> Match:
+    score, token, shape, _query_side, source_side = scores[:5]
     regions: tuple[Region, ...] = ()
     coverage = 0.0
     if aligned:
         other = fingerprint(source.origin.path, index.document_text(source.id))
-        regions = align(query, other, _seeds(index, source.id, weights))
+        regions = align(query, other, _align_seeds(query, seeds_all, source.id))
         covered = sum(r.tokens for r in regions)
         coverage = min(1.0, covered / query.tokens) if query.tokens else 0.0
     reuse = bool(source.origin.author) and source.origin.author in authors
-    return Match(source, score, token, shape, coverage, source_coverage, regions, reuse)
+    return Match(source, score, token, shape, coverage, min(1.0, source_side), regions, reuse)
 
 
-def _seeds(index: SimilarityIndex, doc: int, weights: _Weights) -> list[tuple[Posting, int, int]]:
-    """(source posting, query pos, query line) of the counted hashes in one candidate."""
+def _align_seeds(query: Document, postings: np.ndarray, doc: int
+                 ) -> list[tuple[Posting, int, int]]:
+    """(source posting, query pos, query line) of the candidate's shared fingerprints."""
+    mine = postings[postings["doc"] == doc]
+    places: dict[int, tuple[int, int, int]] = {}
+    for print_ in query.fingerprints:
+        places.setdefault(print_.hash, (print_.channel, print_.pos, print_.line))
     seeds = []
-    for h, channel, line, pos in index.doc_postings(doc):
-        used = weights.used.get(h)
-        if used is not None:
-            seeds.append((Posting(doc, channel, line, pos), used[1], used[2]))
+    for h, _doc, pos in mine.tolist():
+        channel, q_pos, q_line = places[h]
+        line = pos if channel == SHAPE_CHANNEL else 0
+        seeds.append((Posting(doc, channel, line, pos), q_pos, q_line))
     return seeds
+
+
+def is_own(stored: StoredDocument, name: str) -> bool:
+    """The submission's own files, indexed earlier: under its name as label or folder."""
+    origin = stored.origin
+    return origin.label == name or name in Path(origin.path).parts or \
+        name in Path(origin.repo).parts

@@ -33,8 +33,8 @@ class SimilaritySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     threshold: float = Field(
-        0.2, ge=0, le=1, description="weighted share of a file matching one source that "
-        "makes a finding")
+        0.2, ge=0, le=1, description="score of a source (its aligned regions related to both "
+        "files) that makes a finding")
     index_path: str = Field(
         "", description="SQLite index file; empty: similarity.sqlite in REVIEWBOT_DATA_DIR "
         "(default .reviewbot-data)")

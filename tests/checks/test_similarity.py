@@ -108,3 +108,63 @@ def test_deeply_nested_expression_is_compared_not_a_crash(
     outcome = similarity.run(make_submission(deep), _config(index_path))
     assert [f.code for f in outcome.findings] == ["SIM001"]
     assert outcome.stats["files_compared"] == 3
+
+
+# ---------------------------------------------------------------- issue 13: regions, corpus
+
+
+def _keras_index(tmp_path: Path) -> Path:
+    """The example model among other indexed files of its repository."""
+    from tests.reviewbot.similarity.keras_samples import MODEL
+    path = tmp_path / "corpus.sqlite"
+    with SimilarityIndex.open(path, create=True) as index:
+        index.add([
+            (Origin("keras-io/examples", "nlp/babi_memnn.py"), fingerprint("babi_memnn.py", MODEL)),
+            (Origin("keras-io/examples", "optim/adam.py"), fingerprint("adam.py", ORIGINAL)),
+            (Origin("keras-io/examples", "data/table.py"), fingerprint("table.py", UNRELATED)),
+        ])
+    return path
+
+
+def test_renamed_example_model_inside_a_larger_file_is_reported(
+        make_submission: Callable[..., Submission], tmp_path: Path) -> None:
+    from tests.reviewbot.similarity.keras_samples import host_with_copy
+    text, first, last = host_with_copy()
+    submission = make_submission({"train_babi.py": text, "README.md": "# bAbI\n"})
+    outcome = similarity.run(submission, _config(_keras_index(tmp_path)))
+    (finding,) = [f for f in outcome.findings if f.code == "SIM001"]
+    assert finding.path == "train_babi.py" and first <= finding.line <= last
+    assert "keras-io/examples: nlp/babi_memnn.py" in finding.message
+    assert int(finding.message.split("%")[0]) >= 20  # the check's default threshold
+
+
+def test_no_index_is_not_checked_never_passed(
+        make_submission: Callable[..., Submission], tmp_path: Path) -> None:
+    from reviewbot.pipeline import run_check
+    submission = make_submission({"train.py": RENAMED})
+    result = run_check(similarity, submission, _config(tmp_path / "none.sqlite"), Severity.ERROR)
+    assert result.status.value == "skipped"
+    assert result.error.startswith("not checked: no similarity index at")
+    assert "reviewbot index add REPOSITORY_URL" in result.error
+
+
+def test_readme_declared_source_is_surfaced(
+        make_submission: Callable[..., Submission], index_path: Path) -> None:
+    readme = "# Adam\nThis is based on https://github.com/someone/adam-impl and the paper.\n"
+    submission = make_submission({"README.md": readme, "data.py": UNRELATED.replace("Table", "T")})
+    (finding,) = [f for f in similarity.run(submission, _config(index_path)).findings
+                  if f.code == "SIM005"]
+    assert finding.path == "README.md"
+    assert "based on https://github.com/someone/adam-impl" in finding.message
+
+
+def test_byte_identical_file_is_whole_and_own_history_is_left_out(
+        make_submission: Callable[..., Submission], tmp_path: Path) -> None:
+    path = tmp_path / "i.sqlite"
+    with SimilarityIndex.open(path, create=True) as index:
+        index.add([(Origin("upstream", "adam.py"), fingerprint("adam.py", ORIGINAL)),
+                   (Origin("dlc", "MyPaper2020/train.py"), fingerprint("train.py", ORIGINAL))])
+    submission = make_submission({"train.py": ORIGINAL}, name="MyPaper2020")
+    (finding,) = [f for f in similarity.run(submission, _config(path)).findings]
+    assert finding.message.startswith("100% of this file matches upstream: adam.py "
+                                      "(100% of that file found here)")

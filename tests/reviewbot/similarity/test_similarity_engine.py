@@ -141,3 +141,52 @@ def test_same_author_match_is_reuse(index: SimilarityIndex) -> None:
     matches = search(index, fingerprint("copy.py", RENAMED), authors=frozenset({"bob"}))
     assert matches[0].reuse
     assert not search(index, fingerprint("copy.py", RENAMED))[0].reuse
+
+
+IDIOM = '''\
+@functools.lru_cache(maxsize=None)
+def cached_{name}(key):
+    value = registry.get(key)
+    if value is None:
+        raise KeyError(f"unknown {{key}}")
+    return value
+'''
+
+
+def test_one_shared_idiom_in_small_files_is_not_a_copy(tmp_path: Path) -> None:
+    first = IDIOM.format(name="reader") + "\n\ndef load(path):\n    return open(path).read()\n"
+    second = IDIOM.format(name="writer") + \
+        "\n\ndef total(rows):\n    return sum(r[1] for r in rows)\n"
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        index.add([(Origin("a", "reader.py"), fingerprint("reader.py", first)),
+                   (Origin("a", "big.py"), fingerprint("big.py", ORIGINAL))])
+        matches = search(index, fingerprint("writer.py", second))
+    assert all(m.score < 0.2 for m in matches)  # under the check's default threshold
+
+
+def test_overview_page_sorts_sources_and_keeps_only_matched_lines(tmp_path: Path) -> None:
+    from reviewbot.similarity.render import FileMatches, match_data, to_html
+    padding = "".join(f"\ndef helper_{i}(x):\n    return x * {i} + len(str(x))\n"
+                      for i in range(40))
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        index.add([(Origin("up", "adam.py"), fingerprint("adam.py", ORIGINAL + padding))])
+        query = fingerprint("train.py", RENAMED)
+        matches = tuple(search(index, query))
+        texts = tuple(index.document_text(m.source.id) for m in matches)
+    results = [FileMatches(query, matches, texts)]
+    (source,) = match_data(results)
+    assert source["path"] == "adam.py" and source["files"][0]["regions"]
+    page = to_html(results)
+    assert page.index("sources match, best first") < page.index("<h2 id='src-0'>")
+    assert "href='#s-" in page and "href='#q-" in page  # regions linked both ways
+    assert "helper_30" not in page  # unmatched source lines stay off the page
+
+
+def test_statements_repeated_thousands_of_times_are_filler_not_a_blow_up(tmp_path: Path) -> None:
+    # every query place x every source place of one repeated hash was 690 million seeds
+    table = "".join(f"x{i} = foo(bar(baz(1, 2), 3), qux(4))\n" for i in range(3000))
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        index.add([(Origin("a", "table.py"), fingerprint("table.py", table)),
+                   (Origin("a", "adam.py"), fingerprint("adam.py", ORIGINAL))])
+        matches = search(index, fingerprint("q.py", table + RENAMED))
+    assert [m.source.origin.path for m in matches] == ["adam.py"]

@@ -27,7 +27,9 @@ def test_round_trip_keeps_origin_text_and_fingerprints(tmp_path: Path) -> None:
         (stored,) = index.documents().values()
         assert stored.origin == origin
         assert index.document_text(stored.id) == ORIGINAL
-        assert len(index.doc_postings(stored.id)) == len(document.fingerprints)
+        postings = index.postings(p.hash for p in document.fingerprints)
+        assert len(postings) == len(document.fingerprints)
+        assert set(postings["doc"].tolist()) == {stored.id}
         assert index.stats()["documents"] == 1
 
 
@@ -41,8 +43,9 @@ def test_incremental_add_skips_unchanged_and_replaces_changed(tmp_path: Path) ->
         assert index.document_count() == 2
         best = search(index, fingerprint("q.py", RENAMED))[0]
         assert best.source.origin.path == "y.py"
-        freq = index.doc_freq(p.hash for p in fingerprint("x.py", ORIGINAL).fingerprints)
-        assert max(freq.values()) == 1  # the replaced version's counts were taken back
+        postings = index.postings(p.hash for p in fingerprint("x.py", ORIGINAL).fingerprints)
+        y_id = next(d for d, s in index.documents().items() if s.origin.path == "y.py")
+        assert set(postings["doc"].tolist()) == {y_id}  # the replaced version's postings left
 
 
 @pytest.mark.parametrize("content", [b"not a database at all" * 100, b""])
@@ -88,7 +91,8 @@ def test_index_commands_and_similar_report(tmp_path: Path) -> None:
     html = _reviewbot("similar", "sub", "--format", "html", "--output", "r.html", cwd=tmp_path)
     assert html.returncode == 0
     page = (tmp_path / "r.html").read_text()
-    assert "class='hit'" in page and "memory[&quot;t&quot;]" in page and "<script" not in page
+    assert "1 sources match, best first" in page and "upstream" in page
+    assert "background:hsl(" in page and "memory[&quot;t&quot;]" in page and "<script" not in page
 
 
 def test_index_build_from_config_and_corrupted_index_message(tmp_path: Path) -> None:
@@ -120,3 +124,24 @@ def test_deeply_nested_expressions_are_indexed_not_a_crash(tmp_path: Path) -> No
 def test_deep_expression_keeps_its_other_shape_features() -> None:
     document = fingerprint("mid.py", _DEEP["mid.py"] + ORIGINAL)
     assert document.parsed and any(p.channel == 1 for p in document.fingerprints)
+
+
+def test_similar_never_lists_a_submission_as_matching_itself(tmp_path: Path) -> None:
+    from reviewbot.checks.similarity import Config
+    from reviewbot.similarity.commands import file_matches
+    write_tree(tmp_path / "repo", {"MyPaper2020/train.py": ORIGINAL, "Other2019/x.py": UNRELATED})
+    write_tree(tmp_path / "up", {"adam.py": ORIGINAL})
+    config = Config(index_path=str(tmp_path / "i.sqlite"))
+    with SimilarityIndex.open(tmp_path / "i.sqlite", create=True) as index:
+        for label, root in (("dlc", "repo"), ("upstream", "up")):
+            index.add((Origin(label, name, str(tmp_path / root)), fingerprint(name, text))
+                      for name, text in _texts(tmp_path / root))
+    (result,) = file_matches(config, tmp_path / "repo" / "MyPaper2020")
+    assert [m.source.origin.path for m in result.matches] == ["adam.py"]
+    assert result.matches[0].score == 1.0 and result.matches[0].source_coverage == 1.0
+    (single,) = file_matches(config, tmp_path / "repo" / "MyPaper2020" / "train.py")
+    assert "MyPaper2020/train.py" not in [m.source.origin.path for m in single.matches]
+
+
+def _texts(root: Path) -> list[tuple[str, str]]:
+    return [(p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.rglob("*.py"))]
