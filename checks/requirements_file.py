@@ -47,6 +47,9 @@ _DUMP_MARKERS = re.compile(r"^(jupyter|jupyterlab|notebook|ipykernel|nbconvert|n
                            r"nvidia-[\w-]+-cu\d+|conda|anaconda[\w-]*|spyder)$", re.IGNORECASE)
 _LOCAL_URL = re.compile(r"@\s*file://|/(opt|home|tmp|croot|feedstock_root)/", re.IGNORECASE)
 _DUMP_SIZE = 60  # more lines than a replication imports
+# a freeze of a Jupyter machine lists many of them; ipykernel and nbconvert alone are what a
+# notebook's command line needs
+_DUMP_MARKER_COUNT = 4
 _SHOWN = 4
 
 
@@ -105,7 +108,7 @@ def _dump_findings(path: str, text: str, lines: list[Line]) -> Iterator[Finding]
     markers = [line for line in lines if line.requirement
                and _DUMP_MARKERS.match(line.requirement.name)]
     local = [line for line in lines if _LOCAL_URL.search(line.text)]
-    if len(lines) <= _DUMP_SIZE and len(markers) < 2 and not local:
+    if len(lines) <= _DUMP_SIZE and len(markers) < _DUMP_MARKER_COUNT and not local:
         return
     why = [f"{len(lines)} packages"]
     if markers:

@@ -245,7 +245,7 @@ def claims_summary_line(review: Review) -> str:
 
 def results_block(review: Review) -> str:
     return "\n".join([f"**{escape(results_caption(review))}**", "",
-                      *readme_results_table(review)])
+                      *readme_results_table(review), ""])
 
 
 def readme_results_table(review: Review) -> list[str]:

@@ -30,4 +30,5 @@ def _value(value: float | None, unit: str) -> str:
 def _gap(row: ResultRow) -> str:
     if row.paper is None or row.reproduced is None or row.paper == 0:
         return "-"
-    return f"{(row.reproduced - row.paper) / abs(row.paper):+.0%}"
+    gap = (row.reproduced - row.paper) / abs(row.paper)
+    return f"{gap:+.1%}" if abs(gap) < 0.1 else f"{gap:+.0%}"  # -0.2%, not -0%

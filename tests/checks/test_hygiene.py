@@ -293,6 +293,11 @@ def test_requirements_read_as_pip_reads_them(make_submission) -> None:
     assert "sklearn (line 8)" in unpinned.message
 
 
+def test_what_a_notebook_needs_to_run_is_not_a_dump(make_submission) -> None:
+    text = "tensorflow==2.21.0\nnumpy==2.4.6\nipykernel==7.4.0\nnbconvert==7.17.2\n"
+    assert not coded(review(make_submission, {"requirements.txt": text}), "HYG018")
+
+
 def test_an_environment_dump_is_reported(make_submission) -> None:
     text = "".join(f"package{i}==1.{i}\n" for i in range(70))
     text += "jupyterlab==3.4.0\nipykernel==6.15.0\nnvidia-cudnn-cu11==8.5.0.96\n"

@@ -18,7 +18,7 @@ def checkout(tmp_path: Path, config: str = RULES) -> Path:
     """A DLC checkout: the maintainers' config.toml at its root, one submission in it."""
     return write_tree(tmp_path / "dlc", {
         "config.toml": config,
-        f"{NAME}/README.md": "# Smith, Jones et al. 2017\n",
+        f"{NAME}/README.md": "# A replication\n",  # names no paper: README004
         f"{NAME}/weights.txt": "w" * 3000,  # over max_file_bytes: LOAD002
     })
 
@@ -83,7 +83,7 @@ def test_explicit_config_beats_the_discovered_one(tmp_path: Path) -> None:
 def test_pyproject_with_a_tool_reviewbot_table_is_a_config(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "dlc", {
         "pyproject.toml": '[project]\nname = "dlc"\n[tool.reviewbot.rules]\nREADME004 = "info"\n',
-        f"{NAME}/README.md": "# Smith, Jones et al. 2017\n"})
+        f"{NAME}/README.md": "# A replication\n"})
     result = reviewbot("check", NAME, "--only", "readme", cwd=root)
     assert f"note: config: {root / 'pyproject.toml'}" in result.stdout
     assert any(line.startswith("info README004") for line in finding_lines(result.stdout))

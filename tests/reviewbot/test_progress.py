@@ -28,7 +28,7 @@ def test_a_terminal_sees_each_check_of_each_folder(tmp_path: Path) -> None:
     screen = Terminal()
     selected = select_checks(only=["readme", "hygiene"])
     with progress("reviewing", len(selected), stream=screen) as steps:
-        review_path(folder, Config(), selected, lambda check: steps.step(f"S: {check}"))
+        review_path(folder, Config(), selected, on_check=lambda check: steps.step(f"S: {check}"))
     shown = screen.getvalue()
     assert "S: readme" in shown and "S: hygiene" in shown
 
