@@ -284,6 +284,8 @@ RUN_FAST = """
 runs = 1
 cell_timeout_s = 60.0
 notebook_timeout_s = 120.0
+[stats.sequential]
+enabled = false
 """
 
 
