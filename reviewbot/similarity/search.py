@@ -217,18 +217,13 @@ def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
     return skeleton
 
 
-_SIZES: dict[int, dict[str, int]] = {}
-
-
 def _family_sizes(documents: dict[int, StoredDocument]) -> dict[str, int]:
-    key = id(documents)  # one documents dict per opened index: counted once
-    if key not in _SIZES:
-        sizes: dict[str, int] = {}
-        for stored in documents.values():
-            sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
-        _SIZES.clear()
-        _SIZES[key] = sizes
-    return _SIZES[key]
+    """Indexed files per family. Counted on each search: a cache keyed by the dict's id()
+    handed one index's counts to another whose dict reused the address."""
+    sizes: dict[str, int] = {}
+    for stored in documents.values():
+        sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
+    return sizes
 
 
 def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
