@@ -33,15 +33,19 @@ class TemplateText:
     filled: int  # sections with a body free of template text
 
 
+def _template_text(path: str) -> str:
+    """The registered template's text; empty when none is registered or it cannot be read."""
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def template_lines(path: str) -> frozenset[str]:
     """The sentences of a registered template (whitespace-normalised), or none."""
-    if not path:
-        return frozenset()
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    lines = (_norm(line) for line in blank_comments(text).splitlines())
+    lines = (_norm(line) for line in blank_comments(_template_text(path)).splitlines())
     return frozenset(line for line in lines if len(line) >= _MIN_TEMPLATE_LINE)
 
 
@@ -98,10 +102,4 @@ def _norm(line: str) -> str:
 
 def template_links(path: str) -> frozenset[str]:
     """The URLs of a registered template (the course page, the project list): never the paper."""
-    if not path:
-        return frozenset()
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    return frozenset(re.findall(r"https?://[^\s)\]>\"']+", text))
+    return frozenset(re.findall(r"https?://[^\s)\]>\"']+", _template_text(path)))
