@@ -137,20 +137,44 @@ def _not_repeated(postings: np.ndarray) -> np.ndarray:
     repeated places would multiply (seeds are every query place x every source place)."""
     if not len(postings):
         return postings
-    _, inverse, counts = np.unique(postings[["hash", "doc"]], return_inverse=True,
-                                   return_counts=True)
-    return postings[counts[inverse.ravel()] <= MAX_REPEATS]
+    order = np.lexsort((postings["doc"], postings["hash"]))
+    ordered = postings[order]
+    starts = _group_starts(ordered["hash"], ordered["doc"])
+    counts = np.diff(np.append(starts, len(ordered)))
+    keep = np.empty(len(postings), dtype=bool)
+    keep[order] = np.repeat(counts <= MAX_REPEATS, counts)
+    return postings[keep]
+
+
+def _group_starts(*columns: np.ndarray) -> np.ndarray:
+    """Where each run of equal rows begins in columns already sorted together."""
+    change = np.zeros(len(columns[0]), dtype=bool)
+    if len(change):
+        change[0] = True
+        for column in columns:
+            change[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(change)
+
+
+def _unique_pairs(postings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (hash, doc) pairs, sorted by hash then doc, as two arrays: numeric sorts
+    (a structured array's sort compares field by field, far slower)."""
+    order = np.lexsort((postings["doc"], postings["hash"]))
+    hashes, docs = postings["hash"][order], postings["doc"][order]
+    starts = _group_starts(hashes, docs)
+    return hashes[starts], docs[starts]
 
 
 def _rarity(postings: np.ndarray, corpus: int, templates: frozenset[int],
             settings: SearchSettings) -> tuple[dict[int, float], set[int]]:
     """1 / document frequency of each shared hash, and the hashes that are base code."""
-    pairs = np.unique(postings[["hash", "doc"]])
-    hashes, freq = np.unique(pairs["hash"], return_counts=True)
+    pair_hashes, pair_docs = _unique_pairs(postings)
+    starts = _group_starts(pair_hashes)
+    hashes, freq = pair_hashes[starts], np.diff(np.append(starts, len(pair_hashes)))
     cap = max(settings.min_doc_cap, settings.max_doc_share * corpus)
     keep = freq <= cap
     if templates:
-        in_template = pairs["hash"][np.isin(pairs["doc"], np.fromiter(templates, np.int32))]
+        in_template = pair_hashes[np.isin(pair_docs, np.fromiter(templates, np.int32))]
         keep &= ~np.isin(hashes, in_template)
     rarity = dict(zip(hashes[keep].tolist(), (1.0 / freq[keep]).tolist(), strict=True))
     return rarity, set(hashes[~keep].tolist())
@@ -198,37 +222,58 @@ def _expand(query: _Query, postings: np.ndarray) -> np.ndarray:
     rarity = np.array([query.rarity[h] for h in seeds["hash"].tolist()])
     repeats = (right - left)[rows]  # structure the query repeats counts once
     seeds["mass"] = rarity * np.where(seeds["shape"], query.weight[picked], 1.0) / repeats
-    return np.unique(seeds)  # a hash twice on one line is one seed
+    return _unique_rows(seeds)  # a hash twice on one line is one seed
+
+
+def _unique_rows(seeds: np.ndarray) -> np.ndarray:
+    """``np.unique(seeds)`` (sorted by every field in order) by a numeric lexsort."""
+    fields = seeds.dtype.names or ()
+    ordered = seeds[np.lexsort([seeds[name] for name in reversed(fields)])]
+    return ordered[_group_starts(*(ordered[name] for name in fields))]
 
 
 def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
               share: float) -> dict[str, set[int]]:
     """Per family of sibling files, the hashes that ``share`` of its files (two at least)
     hold: its template."""
-    sizes = _family_sizes(documents)
-    seen: dict[tuple[str, int], int] = {}
-    for h, doc in np.unique(postings[["hash", "doc"]]).tolist():
-        key = (documents[doc].origin.family, h)
-        seen[key] = seen.get(key, 0) + 1
+    names, family_of, sizes = _families(documents)
+    hashes, docs = _unique_pairs(postings)
+    families = family_of[docs]
+    order = np.lexsort((hashes, families))
+    families, hashes = families[order], hashes[order]
+    starts = _group_starts(families, hashes)
+    counts = np.diff(np.append(starts, len(hashes)))
+    families, hashes = families[starts], hashes[starts]
+    held = counts >= np.maximum(2, share * sizes[families])
     skeleton: dict[str, set[int]] = {}
-    for (family, h), count in seen.items():
-        if count >= max(2, share * sizes[family]):
-            skeleton.setdefault(family, set()).add(h)
+    for family, h in zip(families[held].tolist(), hashes[held].tolist(), strict=True):
+        skeleton.setdefault(names[family], set()).add(h)
     return skeleton
 
 
-_SIZES: dict[int, dict[str, int]] = {}
+_FAMILIES: dict[int, tuple[list[str], np.ndarray, np.ndarray]] = {}
 
 
-def _family_sizes(documents: dict[int, StoredDocument]) -> dict[str, int]:
-    key = id(documents)  # one documents dict per opened index: counted once
-    if key not in _SIZES:
-        sizes: dict[str, int] = {}
-        for stored in documents.values():
-            sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
-        _SIZES.clear()
-        _SIZES[key] = sizes
-    return _SIZES[key]
+def _families(documents: dict[int, StoredDocument]
+              ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(family names, family number by document id, size by family number), counted once
+    per opened index (one documents dict each)."""
+    key = id(documents)
+    if key not in _FAMILIES:
+        numbers: dict[str, int] = {}
+        family_of = np.zeros(max(documents, default=0) + 1, dtype=np.int64)
+        folders: dict[tuple[str, str], str] = {}
+        for doc, stored in documents.items():
+            origin = stored.origin
+            folder = origin.path[:origin.path.rfind("/") + 1]  # dirname's input: once each
+            name = folders.get((origin.label, folder))
+            if name is None:
+                name = folders[(origin.label, folder)] = origin.family
+            family_of[doc] = numbers.setdefault(name, len(numbers))
+        sizes = np.bincount(family_of[list(documents)], minlength=len(numbers))
+        _FAMILIES.clear()
+        _FAMILIES[key] = (list(numbers), family_of, sizes.astype(np.float64))
+    return _FAMILIES[key]
 
 
 def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
