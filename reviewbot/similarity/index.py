@@ -26,8 +26,9 @@ from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
 
 FORMAT = "reviewbot-similarity"
 # shape hashes are tuple hashes: they depend on the interpreter's hash function
-# (4: 48-bit hashes, 12-byte postings in buckets, numpy k-gram hashes)
-FORMAT_VERSION = f"4/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
+# (4: 48-bit hashes, 12-byte postings in buckets, numpy k-gram hashes; 5: texts in their own
+# table, so that reading the documents' metadata does not scan the texts' pages)
+FORMAT_VERSION = f"5/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
 BUCKET_BITS = 16
 _MASK = (1 << BUCKET_BITS) - 1
 POSTING = np.dtype([("hash", "<i8"), ("doc", "<i4"), ("pos", "<i4")])  # in memory
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, label TEXT NOT NULL, path TEXT NOT NULL, repo TEXT NOT NULL,
     revision TEXT NOT NULL, author TEXT NOT NULL, template INTEGER NOT NULL,
     tokens INTEGER NOT NULL, shape_weight INTEGER NOT NULL, token_prints INTEGER NOT NULL,
-    digest TEXT NOT NULL, text BLOB NOT NULL, UNIQUE (label, path));
+    digest TEXT NOT NULL, UNIQUE (label, path));
+CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL);
 """
 _FLUSH_POSTINGS = 3_000_000  # postings held in memory before they are merged into buckets
@@ -200,10 +202,12 @@ class SimilarityIndex:
         text = zlib.compress(document.text.encode("utf-8", "surrogatepass"), 6)
         cursor = self.db.execute(
             "INSERT INTO documents (label, path, repo, revision, author, template, tokens, "
-            "shape_weight, token_prints, digest, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "shape_weight, token_prints, digest) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (origin.label, origin.path, origin.repo, origin.revision, origin.author,
-             int(origin.template), document.tokens, shape_weight, token_prints, digest, text))
-        return int(cursor.lastrowid or 0)
+             int(origin.template), document.tokens, shape_weight, token_prints, digest))
+        doc_id = int(cursor.lastrowid or 0)
+        self.db.execute("INSERT INTO texts VALUES (?, ?)", (doc_id, text))
+        return doc_id
 
     def _remove(self, doc_id: int) -> None:
         """Forget a document; its postings go when their buckets are next written."""
@@ -211,6 +215,7 @@ class SimilarityIndex:
         self._pending.append(postings_of(old, -1))  # touches its buckets, adds nothing
         self._removed.add(doc_id)
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        self.db.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
 
     def _write_postings(self) -> None:
         """Merge the pending postings into their buckets: one sort, one write per bucket."""
@@ -253,7 +258,7 @@ class SimilarityIndex:
         return int(self._select("SELECT COUNT(*) FROM documents")[0][0])
 
     def document_text(self, doc_id: int) -> str:
-        rows = self._select("SELECT text FROM documents WHERE id = ?", (doc_id,))
+        rows = self._select("SELECT text FROM texts WHERE id = ?", (doc_id,))
         return zlib.decompress(rows[0][0]).decode("utf-8", "surrogatepass") if rows else ""
 
     def postings(self, hashes: Iterable[int]) -> np.ndarray:
