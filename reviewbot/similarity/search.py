@@ -22,7 +22,7 @@ import numpy as np
 from reviewbot.similarity.align import Region, align
 from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
 from reviewbot.similarity.evidence import Run, Seeds, covered_mass, statement_runs, token_runs
-from reviewbot.similarity.index import Posting, SimilarityIndex, StoredDocument
+from reviewbot.similarity.index import Families, Posting, SimilarityIndex, StoredDocument
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def search(index: SimilarityIndex, query: Document, settings: SearchSettings = S
     if len(own) == len(documents) or not query.fingerprints:
         return []
     prepared, postings = _prepare(index, query, documents, own, settings)
-    scored = _score_candidates(prepared, postings, documents, settings)
+    scored = _score_candidates(index, prepared, postings, documents, settings)
     top = align_top if align_top is not None else settings.candidates
     matches = [_match(index, query, documents[doc], scores, postings, authors,
                       i < top and scores[0] >= settings.align_min_score)
@@ -180,12 +180,13 @@ def _rarity(postings: np.ndarray, corpus: int, templates: frozenset[int],
     return rarity, set(hashes[~keep].tolist())
 
 
-def _score_candidates(query: _Query, postings: np.ndarray, documents: dict[int, StoredDocument],
-                      settings: SearchSettings) -> list[tuple[int, tuple[float, ...]]]:
+def _score_candidates(index: SimilarityIndex, query: _Query, postings: np.ndarray,
+                      documents: dict[int, StoredDocument], settings: SearchSettings
+                      ) -> list[tuple[int, tuple[float, ...]]]:
     """(document, scores) best first: the ``scored`` best by shared rare fingerprints,
     then ranked by the evidence of their aligned regions."""
     seeds = _expand(query, postings)
-    skeleton = _skeleton(postings, documents, settings.family_share)
+    skeleton = _skeleton(postings, index.families(), settings.family_share)
     shortlist = _shortlist(query, seeds, settings)
     scored = []
     for doc in shortlist:
@@ -232,11 +233,10 @@ def _unique_rows(seeds: np.ndarray) -> np.ndarray:
     return ordered[_group_starts(*(ordered[name] for name in fields))]
 
 
-def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
-              share: float) -> dict[str, set[int]]:
+def _skeleton(postings: np.ndarray, families: Families, share: float) -> dict[str, set[int]]:
     """Per family of sibling files, the hashes that ``share`` of its files (two at least)
     hold: its template."""
-    names, family_of, sizes = _families(documents)
+    names, family_of, sizes = families
     hashes, docs = _unique_pairs(postings)
     families = family_of[docs]
     order = np.lexsort((hashes, families))
@@ -251,35 +251,11 @@ def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
     return skeleton
 
 
-_FAMILIES: dict[int, tuple[list[str], np.ndarray, np.ndarray]] = {}
-
-
-def _families(documents: dict[int, StoredDocument]
-              ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(family names, family number by document id, size by family number), counted once
-    per opened index (one documents dict each)."""
-    key = id(documents)
-    if key not in _FAMILIES:
-        numbers: dict[str, int] = {}
-        family_of = np.zeros(max(documents, default=0) + 1, dtype=np.int64)
-        folders: dict[tuple[str, str], str] = {}
-        for doc, stored in documents.items():
-            origin = stored.origin
-            folder = origin.path[:origin.path.rfind("/") + 1]  # dirname's input: once each
-            name = folders.get((origin.label, folder))
-            if name is None:
-                name = folders[(origin.label, folder)] = origin.family
-            family_of[doc] = numbers.setdefault(name, len(numbers))
-        sizes = np.bincount(family_of[list(documents)], minlength=len(numbers))
-        _FAMILIES.clear()
-        _FAMILIES[key] = (list(numbers), family_of, sizes.astype(np.float64))
-    return _FAMILIES[key]
-
-
 def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
     """The candidates worth aligning: most shared rare fingerprints, per channel share."""
-    first = np.unique(seeds[["hash", "doc", "shape"]], return_index=True)[1]
-    unique = seeds[first]
+    order = np.lexsort((seeds["shape"], seeds["doc"], seeds["hash"]))  # stable: first kept
+    ordered = seeds[order]
+    unique = ordered[_group_starts(ordered["hash"], ordered["doc"], ordered["shape"])]
     shares = np.where(unique["shape"], settings.shape_share / max(query.totals[1], 1e-9),
                       (1 - settings.shape_share) / max(query.totals[0], 1e-9)) * unique["mass"]
     docs, inverse = np.unique(unique["doc"], return_inverse=True)
