@@ -21,9 +21,9 @@ from reviewbot.similarity.search import SearchSettings, search
 _SETTINGS = SearchSettings(candidates=50, min_score=0.0)
 
 
-def read_all(paths: list[Path]) -> Iterator[tuple[Path, Document]]:
+def read_all(paths: list[Path], packed: bool = False) -> Iterator[tuple[Path, Document]]:
     """Fingerprint ``paths`` on every core (order kept); unreadable files are left out."""
-    for path, document in read_many([(p, str(p)) for p in paths]):
+    for path, document in read_many([(p, str(p)) for p in paths], packed):
         if isinstance(document, Document):
             yield path, document
 
@@ -40,7 +40,7 @@ def origin_of(path: Path, sources: dict[str, str] | None) -> Origin:
 def build_index(references: list[Path], index_path: Path,
                 sources: dict[str, str] | None = None) -> SimilarityIndex:
     index = SimilarityIndex.open(index_path, create=True)
-    index.add((origin_of(path, sources), document) for path, document in read_all(references))
+    index.add((origin_of(path, sources), document) for path, document in read_all(references, True))
     return index
 
 

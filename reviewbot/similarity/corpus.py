@@ -71,7 +71,7 @@ def add_source(index: SimilarityIndex, source: Source, cache_dir: Path,
 def _readable(files: list[tuple[Path, str]], origin: Origin, report: AddReport,
               on_file: Callable[[int, int], None] | None = None
               ) -> Iterator[tuple[Origin, Document]]:
-    for done, (_path, document) in enumerate(read_many(files), start=1):
+    for done, (_path, document) in enumerate(read_many(files, packed=True), start=1):
         if on_file is not None:
             on_file(done, len(files))
         if isinstance(document, Document):

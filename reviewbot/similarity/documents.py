@@ -8,13 +8,17 @@ Python 2 files, which ``ast`` cannot parse, still get token fingerprints.
 from __future__ import annotations
 
 import ast
+import hashlib
 import multiprocessing
 import os
 import warnings
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from reviewbot.core.ipynb import Notebook, NotebookFormatError, parse_notebook
 from reviewbot.similarity.fingerprints import winnow
@@ -40,6 +44,27 @@ class Fingerprint(NamedTuple):  # a tuple: millions are made and pickled
     weight: int
 
 
+class Packed(NamedTuple):
+    """What the index stores of a document, computed in the process that fingerprinted it
+    (the building process then only writes: on 2 cores its own work slowed the workers)."""
+
+    digest: str  # sha256 of the text
+    text: bytes  # the text, zlib-compressed
+    hashes: np.ndarray  # int64, one per fingerprint
+    places: np.ndarray  # int64: token position, or the line of a shape fingerprint
+    shape_weight: int
+    token_prints: int
+
+
+def pack(document: Document) -> Packed:
+    data = document.text.encode("utf-8", "surrogatepass")
+    table = np.array(document.fingerprints, dtype=np.int64).reshape(-1, len(Fingerprint._fields))
+    shape = table[:, 1] == SHAPE_CHANNEL
+    return Packed(hashlib.sha256(data).hexdigest(), zlib.compress(data, 6), table[:, 0].copy(),
+                  np.where(shape, table[:, 2], table[:, 3]), int(table[shape, 4].sum()),
+                  int((~shape).sum()))
+
+
 @dataclass(frozen=True)
 class Document:
     """One fingerprinted file."""
@@ -51,6 +76,8 @@ class Document:
     stream: TokenStream = _EMPTY_STREAM  # normalized tokens with their lines
     notebook: Notebook | None = None
     parsed: bool = True  # False: not Python 3, only token fingerprints
+    # set by read_many(..., packed=True) for the index; arrays: left out of comparisons
+    packed: Packed | None = field(default=None, compare=False, repr=False)
 
     def where(self, line: int) -> str:
         """``path:line``, or ``path cell N:L`` for a notebook."""
@@ -91,14 +118,25 @@ def read_guarded(item: tuple[Path, str]) -> tuple[Path, Document | str]:
         return path, f"{label}: not fingerprinted ({type(exc).__name__}: {exc})"
 
 
-def read_many(items: list[tuple[Path, str]]) -> Iterator[tuple[Path, Document | str]]:
-    """``read_guarded`` over (path, label) pairs on every core, order kept."""
+def read_packed(item: tuple[Path, str]) -> tuple[Path, Document | str]:
+    """``read_guarded``, with what the index stores already computed."""
+    path, document = read_guarded(item)
+    if isinstance(document, Document):
+        document = replace(document, packed=pack(document))
+    return path, document
+
+
+def read_many(items: list[tuple[Path, str]], packed: bool = False
+              ) -> Iterator[tuple[Path, Document | str]]:
+    """``read_guarded`` (``read_packed`` for the index) over (path, label) pairs on every
+    core, order kept."""
+    read = read_packed if packed else read_guarded
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or len(items) < 2 * _CHUNK:
-        yield from map(read_guarded, items)
+        yield from map(read, items)
         return
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(read_guarded, items, chunksize=_CHUNK)
+        yield from pool.imap(read, items, chunksize=_CHUNK)
 
 
 def document_from_bytes(name: str, data: bytes) -> Document:

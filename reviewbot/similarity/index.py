@@ -10,7 +10,6 @@ an index of 10,000 files stays a few tens of megabytes and builds in one sort.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import sqlite3
 import sys
@@ -22,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from reviewbot.core.errors import ReviewbotError
-from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
+from reviewbot.similarity.documents import Document, Packed, fingerprint, pack
 
 FORMAT = "reviewbot-similarity"
 # shape hashes are tuple hashes: they depend on the interpreter's hash function
-# (4: 48-bit hashes, 12-byte postings in buckets, numpy k-gram hashes)
-FORMAT_VERSION = f"4/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
+# (4: 48-bit hashes, 12-byte postings in buckets, numpy k-gram hashes; 5: texts in their own
+# table, so that reading the documents' metadata does not scan the texts' pages)
+FORMAT_VERSION = f"5/py{sys.version_info.major}.{sys.version_info.minor}/{sys.hash_info.algorithm}"
 BUCKET_BITS = 16
 _MASK = (1 << BUCKET_BITS) - 1
 POSTING = np.dtype([("hash", "<i8"), ("doc", "<i4"), ("pos", "<i4")])  # in memory
@@ -39,9 +39,14 @@ CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, label TEXT NOT NULL, path TEXT NOT NULL, repo TEXT NOT NULL,
     revision TEXT NOT NULL, author TEXT NOT NULL, template INTEGER NOT NULL,
     tokens INTEGER NOT NULL, shape_weight INTEGER NOT NULL, token_prints INTEGER NOT NULL,
-    digest TEXT NOT NULL, text BLOB NOT NULL, UNIQUE (label, path));
+    digest TEXT NOT NULL, UNIQUE (label, path));
+CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL);
 """
+Families = tuple[list[str], np.ndarray, np.ndarray]  # names, number by doc id, size by number
+_FOLDERS = """
+SELECT id, DENSE_RANK() OVER (ORDER BY label, rtrim(path, replace(path, '/', ''))) - 1
+FROM documents ORDER BY id"""  # rtrim: the path up to its last '/', what dirname reads
 _FLUSH_POSTINGS = 3_000_000  # postings held in memory before they are merged into buckets
 _LOOKUP_BATCH = 500  # buckets per IN (...) query, under SQLite's variable limit
 
@@ -93,14 +98,10 @@ def corrupted(path: Path, why: str) -> IndexFileError:
                           "rebuild it with `reviewbot index build`")
 
 
-def postings_of(document: Document, doc_id: int) -> np.ndarray:
+def postings_of(packed: Packed, doc_id: int) -> np.ndarray:
     """The document's postings; a shape posting's position is its line (regions use lines)."""
-    records = np.empty(len(document.fingerprints), dtype=POSTING)
-    if len(records):
-        records["hash"] = [p.hash for p in document.fingerprints]
-        records["pos"] = [p.line if p.channel == SHAPE_CHANNEL else p.pos
-                          for p in document.fingerprints]
-        records["doc"] = doc_id
+    records = np.empty(len(packed.hashes), dtype=POSTING)
+    records["hash"], records["pos"], records["doc"] = packed.hashes, packed.places, doc_id
     return records
 
 
@@ -111,6 +112,7 @@ class SimilarityIndex:
         self.path = path
         self.db = connection
         self._documents: dict[int, StoredDocument] | None = None
+        self._families: Families | None = None
         self._pending: list[np.ndarray] = []
         self._pending_count = 0
         self._removed: set[int] = set()
@@ -176,41 +178,43 @@ class SimilarityIndex:
             raise corrupted(self.path, str(exc)) from None
         finally:
             self._pending, self._removed, self._pending_count = [], set(), 0
-        self._documents = None
+        self._documents, self._families = None, None
         return changed
 
     def _add_one(self, origin: Origin, document: Document) -> int:
-        digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
+        packed = document.packed or pack(document)
+        digest = packed.digest
         row = self.db.execute("SELECT id, digest FROM documents WHERE label = ? AND path = ?",
                               (origin.label, origin.path)).fetchone()
         if row is not None and row[1] == digest:
             return 0
         if row is not None:
             self._remove(row[0])
-        doc_id = self._insert_document(origin, document, digest)
-        self._pending.append(postings_of(document, doc_id))
-        self._pending_count += len(document.fingerprints)
+        doc_id = self._insert_document(origin, document, packed)
+        self._pending.append(postings_of(packed, doc_id))
+        self._pending_count += len(packed.hashes)
         if self._pending_count > _FLUSH_POSTINGS:  # bounded memory on big builds
             self._write_postings()
         return 1
 
-    def _insert_document(self, origin: Origin, document: Document, digest: str) -> int:
-        shape_weight = sum(p.weight for p in document.fingerprints if p.channel == SHAPE_CHANNEL)
-        token_prints = sum(1 for p in document.fingerprints if p.channel != SHAPE_CHANNEL)
-        text = zlib.compress(document.text.encode("utf-8", "surrogatepass"), 6)
+    def _insert_document(self, origin: Origin, document: Document, packed: Packed) -> int:
         cursor = self.db.execute(
             "INSERT INTO documents (label, path, repo, revision, author, template, tokens, "
-            "shape_weight, token_prints, digest, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "shape_weight, token_prints, digest) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (origin.label, origin.path, origin.repo, origin.revision, origin.author,
-             int(origin.template), document.tokens, shape_weight, token_prints, digest, text))
-        return int(cursor.lastrowid or 0)
+             int(origin.template), document.tokens, packed.shape_weight, packed.token_prints,
+             packed.digest))
+        doc_id = int(cursor.lastrowid or 0)
+        self.db.execute("INSERT INTO texts VALUES (?, ?)", (doc_id, packed.text))
+        return doc_id
 
     def _remove(self, doc_id: int) -> None:
         """Forget a document; its postings go when their buckets are next written."""
         old = fingerprint("old", self.document_text(doc_id))
-        self._pending.append(postings_of(old, -1))  # touches its buckets, adds nothing
+        self._pending.append(postings_of(pack(old), -1))  # touches its buckets, adds nothing
         self._removed.add(doc_id)
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        self.db.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
 
     def _write_postings(self) -> None:
         """Merge the pending postings into their buckets: one sort, one write per bucket."""
@@ -249,11 +253,30 @@ class SimilarityIndex:
                 "shape_weight, token_prints, digest FROM documents")}
         return self._documents
 
+    def families(self) -> Families:
+        """(family names, family number by document id, size by family number as floats):
+        folders numbered by SQLite, so only one document per folder is looked at here."""
+        if self._families is None:
+            documents = self.documents()
+            rows = np.array(self._select(_FOLDERS), dtype=np.int64).reshape(-1, 2)
+            ids, folders = rows[:, 0], rows[:, 1]
+            first = np.unique(folders, return_index=True)[1]  # by folder: its first row
+            numbers: dict[str, int] = {}
+            by_folder = np.zeros(len(first), dtype=np.int64)
+            for folder in np.argsort(first).tolist():  # numbered in id order, as documents()
+                name = documents[int(ids[first[folder]])].origin.family
+                by_folder[folder] = numbers.setdefault(name, len(numbers))
+            family_of = np.zeros(int(ids.max(initial=0)) + 1, dtype=np.int64)
+            family_of[ids] = by_folder[folders]
+            sizes = np.bincount(family_of[ids], minlength=len(numbers)).astype(np.float64)
+            self._families = (list(numbers), family_of, sizes)
+        return self._families
+
     def document_count(self) -> int:
         return int(self._select("SELECT COUNT(*) FROM documents")[0][0])
 
     def document_text(self, doc_id: int) -> str:
-        rows = self._select("SELECT text FROM documents WHERE id = ?", (doc_id,))
+        rows = self._select("SELECT text FROM texts WHERE id = ?", (doc_id,))
         return zlib.decompress(rows[0][0]).decode("utf-8", "surrogatepass") if rows else ""
 
     def postings(self, hashes: Iterable[int]) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from reviewbot.similarity.align import Region, align
 from reviewbot.similarity.documents import SHAPE_CHANNEL, Document, fingerprint
 from reviewbot.similarity.evidence import Run, Seeds, covered_mass, statement_runs, token_runs
-from reviewbot.similarity.index import Posting, SimilarityIndex, StoredDocument
+from reviewbot.similarity.index import Families, Posting, SimilarityIndex, StoredDocument
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def search(index: SimilarityIndex, query: Document, settings: SearchSettings = S
     if len(own) == len(documents) or not query.fingerprints:
         return []
     prepared, postings = _prepare(index, query, documents, own, settings)
-    scored = _score_candidates(prepared, postings, documents, settings)
+    scored = _score_candidates(index, prepared, postings, documents, settings)
     top = align_top if align_top is not None else settings.candidates
     matches = [_match(index, query, documents[doc], scores, postings, authors,
                       i < top and scores[0] >= settings.align_min_score)
@@ -137,31 +137,56 @@ def _not_repeated(postings: np.ndarray) -> np.ndarray:
     repeated places would multiply (seeds are every query place x every source place)."""
     if not len(postings):
         return postings
-    _, inverse, counts = np.unique(postings[["hash", "doc"]], return_inverse=True,
-                                   return_counts=True)
-    return postings[counts[inverse.ravel()] <= MAX_REPEATS]
+    order = np.lexsort((postings["doc"], postings["hash"]))
+    ordered = postings[order]
+    starts = _group_starts(ordered["hash"], ordered["doc"])
+    counts = np.diff(np.append(starts, len(ordered)))
+    keep = np.empty(len(postings), dtype=bool)
+    keep[order] = np.repeat(counts <= MAX_REPEATS, counts)
+    return postings[keep]
+
+
+def _group_starts(*columns: np.ndarray) -> np.ndarray:
+    """Where each run of equal rows begins in columns already sorted together."""
+    change = np.zeros(len(columns[0]), dtype=bool)
+    if len(change):
+        change[0] = True
+        for column in columns:
+            change[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(change)
+
+
+def _unique_pairs(postings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (hash, doc) pairs, sorted by hash then doc, as two arrays: numeric sorts
+    (a structured array's sort compares field by field, far slower)."""
+    order = np.lexsort((postings["doc"], postings["hash"]))
+    hashes, docs = postings["hash"][order], postings["doc"][order]
+    starts = _group_starts(hashes, docs)
+    return hashes[starts], docs[starts]
 
 
 def _rarity(postings: np.ndarray, corpus: int, templates: frozenset[int],
             settings: SearchSettings) -> tuple[dict[int, float], set[int]]:
     """1 / document frequency of each shared hash, and the hashes that are base code."""
-    pairs = np.unique(postings[["hash", "doc"]])
-    hashes, freq = np.unique(pairs["hash"], return_counts=True)
+    pair_hashes, pair_docs = _unique_pairs(postings)
+    starts = _group_starts(pair_hashes)
+    hashes, freq = pair_hashes[starts], np.diff(np.append(starts, len(pair_hashes)))
     cap = max(settings.min_doc_cap, settings.max_doc_share * corpus)
     keep = freq <= cap
     if templates:
-        in_template = pairs["hash"][np.isin(pairs["doc"], np.fromiter(templates, np.int32))]
+        in_template = pair_hashes[np.isin(pair_docs, np.fromiter(templates, np.int32))]
         keep &= ~np.isin(hashes, in_template)
     rarity = dict(zip(hashes[keep].tolist(), (1.0 / freq[keep]).tolist(), strict=True))
     return rarity, set(hashes[~keep].tolist())
 
 
-def _score_candidates(query: _Query, postings: np.ndarray, documents: dict[int, StoredDocument],
-                      settings: SearchSettings) -> list[tuple[int, tuple[float, ...]]]:
+def _score_candidates(index: SimilarityIndex, query: _Query, postings: np.ndarray,
+                      documents: dict[int, StoredDocument], settings: SearchSettings
+                      ) -> list[tuple[int, tuple[float, ...]]]:
     """(document, scores) best first: the ``scored`` best by shared rare fingerprints,
     then ranked by the evidence of their aligned regions."""
     seeds = _expand(query, postings)
-    skeleton = _skeleton(postings, documents, settings.family_share)
+    skeleton = _skeleton(postings, index.families(), settings.family_share)
     shortlist = _shortlist(query, seeds, settings)
     scored = []
     for doc in shortlist:
@@ -198,38 +223,39 @@ def _expand(query: _Query, postings: np.ndarray) -> np.ndarray:
     rarity = np.array([query.rarity[h] for h in seeds["hash"].tolist()])
     repeats = (right - left)[rows]  # structure the query repeats counts once
     seeds["mass"] = rarity * np.where(seeds["shape"], query.weight[picked], 1.0) / repeats
-    return np.unique(seeds)  # a hash twice on one line is one seed
+    return _unique_rows(seeds)  # a hash twice on one line is one seed
 
 
-def _skeleton(postings: np.ndarray, documents: dict[int, StoredDocument],
-              share: float) -> dict[str, set[int]]:
+def _unique_rows(seeds: np.ndarray) -> np.ndarray:
+    """``np.unique(seeds)`` (sorted by every field in order) by a numeric lexsort."""
+    fields = seeds.dtype.names or ()
+    ordered = seeds[np.lexsort([seeds[name] for name in reversed(fields)])]
+    return ordered[_group_starts(*(ordered[name] for name in fields))]
+
+
+def _skeleton(postings: np.ndarray, families: Families, share: float) -> dict[str, set[int]]:
     """Per family of sibling files, the hashes that ``share`` of its files (two at least)
     hold: its template."""
-    sizes = _family_sizes(documents)
-    seen: dict[tuple[str, int], int] = {}
-    for h, doc in np.unique(postings[["hash", "doc"]]).tolist():
-        key = (documents[doc].origin.family, h)
-        seen[key] = seen.get(key, 0) + 1
+    names, family_of, sizes = families
+    hashes, docs = _unique_pairs(postings)
+    families = family_of[docs]
+    order = np.lexsort((hashes, families))
+    families, hashes = families[order], hashes[order]
+    starts = _group_starts(families, hashes)
+    counts = np.diff(np.append(starts, len(hashes)))
+    families, hashes = families[starts], hashes[starts]
+    held = counts >= np.maximum(2, share * sizes[families])
     skeleton: dict[str, set[int]] = {}
-    for (family, h), count in seen.items():
-        if count >= max(2, share * sizes[family]):
-            skeleton.setdefault(family, set()).add(h)
+    for family, h in zip(families[held].tolist(), hashes[held].tolist(), strict=True):
+        skeleton.setdefault(names[family], set()).add(h)
     return skeleton
-
-
-def _family_sizes(documents: dict[int, StoredDocument]) -> dict[str, int]:
-    """Indexed files per family. Counted on each search: a cache keyed by the dict's id()
-    handed one index's counts to another whose dict reused the address."""
-    sizes: dict[str, int] = {}
-    for stored in documents.values():
-        sizes[stored.origin.family] = sizes.get(stored.origin.family, 0) + 1
-    return sizes
 
 
 def _shortlist(query: _Query, seeds: np.ndarray, settings: SearchSettings) -> list[int]:
     """The candidates worth aligning: most shared rare fingerprints, per channel share."""
-    first = np.unique(seeds[["hash", "doc", "shape"]], return_index=True)[1]
-    unique = seeds[first]
+    order = np.lexsort((seeds["shape"], seeds["doc"], seeds["hash"]))  # stable: first kept
+    ordered = seeds[order]
+    unique = ordered[_group_starts(ordered["hash"], ordered["doc"], ordered["shape"])]
     shares = np.where(unique["shape"], settings.shape_share / max(query.totals[1], 1e-9),
                       (1 - settings.shape_share) / max(query.totals[0], 1e-9)) * unique["mass"]
     docs, inverse = np.unique(unique["doc"], return_inverse=True)
