@@ -163,7 +163,8 @@ def check(
         "claims (papers/<folder>.toml).")] = False,
     runs: Annotated[int | None, typer.Option(
         "--runs", min=1, max=100, metavar="N",
-        help="With --run: runs per notebook (default: [runner] runs).")
+        help="With --run: a fixed number of runs per notebook (default: the adaptive plan "
+        "of [stats.sequential], runs added only while a claim is undecided).")
     ] = None,
     no_sandbox: Annotated[bool, typer.Option(
         "--no-sandbox", help="With --run: execute without bubblewrap (said in the review).")

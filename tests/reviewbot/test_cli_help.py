@@ -25,8 +25,8 @@ def test_check_help_keeps_bracketed_words() -> None:
     assert result.returncode == 0
     text = _flat(result.stdout)
     assert "(seeds from [runner])" in text
-    assert "(default: [runner] runs)" in text
-    assert "(seeds from )" not in text and "(default: runs)" not in text
+    assert "(default: the adaptive plan of [stats.sequential], runs added" in text
+    assert "(seeds from )" not in text and "plan of ," not in text
 
 
 def test_flags_show_no_type_and_options_show_what_they_take() -> None:
