@@ -4,6 +4,7 @@ the same verdicts as local runs; a time limit, a cancellation and a node restart
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -262,34 +263,40 @@ def test_task_files_that_are_links_or_too_large_are_refused(tmp_path):
         read_task_file(tmp_path / "task", "absent.json", 1000)
 
 
-def test_a_newer_push_cancels_the_older_heads_slurm_jobs(cluster, tmp_path):
+@contextlib.contextmanager
+def _pr_gpu_job(tmp_path: Path, files: dict[str, str], runner_toml: str) -> Iterator[tuple]:
+    """A PR on the fake GitHub and a worker whose gpu job for it is recorded:
+    (fake GitHub, worker, job spec)."""
     from reviewbot.config import load_config
-    from reviewbot.service.jobs import CANCELLED, JobSpec
+    from reviewbot.service.jobs import JobSpec
     from reviewbot.service.queue import JobQueue
     from reviewbot.service.settings import Settings
     from reviewbot.service.worker import Worker
     from tests.fakes.github_server import FakeGitHub
     from tests.reviewbot.service import service_helpers as helpers
 
-    sleeper = submission(tmp_path / "nb", "import time\ntime.sleep(600)") / "replication.ipynb"
-    files = {**helpers.SUBMISSION, "run.ipynb": sleeper.read_text()}
     config_path = tmp_path / "config.toml"
-    config_path.write_text(helpers.SERVICE_CONFIG + f"""
-[runner]
-runs = 1
-backend = "slurm"
-[runner.slurm]
-poll_s = 0.5
-scratch_dir = "{tmp_path / 'scratch'}"
-""")
+    config_path.write_text(helpers.SERVICE_CONFIG + runner_toml)
     config = load_config(config_path).config
     with FakeGitHub() as fake:
         origin = helpers.make_origin(tmp_path / "git", files)
         helpers.open_pull(fake, origin)
         settings = Settings(token=fake.token, api_url=fake.base_url, data_dir=tmp_path / "data")
-        worker = Worker(JobQueue(settings, config.queue), settings, config)
+        worker = Worker(JobQueue(settings, config.queue), settings, config, str(config_path))
         spec = JobSpec(helpers.REPO, helpers.NUMBER, origin.head_sha, "run")
         worker.queue.store.record(spec, "d1")
+        yield fake, worker, spec
+
+
+def test_a_newer_push_cancels_the_older_heads_slurm_jobs(cluster, tmp_path):
+    from reviewbot.service.jobs import CANCELLED
+    from tests.reviewbot.service import service_helpers as helpers
+
+    sleeper = submission(tmp_path / "nb", "import time\ntime.sleep(600)") / "replication.ipynb"
+    files = {**helpers.SUBMISSION, "run.ipynb": sleeper.read_text()}
+    runner = (f'[runner]\nruns = 1\nbackend = "slurm"\n[runner.slurm]\npoll_s = 0.5\n'
+              f'scratch_dir = "{tmp_path / "scratch"}"\n')
+    with _pr_gpu_job(tmp_path, files, runner) as (_, worker, spec):
         left_behind = tmp_path / "scratch" / "batch-reviewbot-octo-dlc-pr7-0123"
         left_behind.mkdir(parents=True)  # by a worker killed while it watched
         gpu_job = threading.Thread(target=worker.handle, args=(spec,))
@@ -309,35 +316,16 @@ scratch_dir = "{tmp_path / 'scratch'}"
 
 def _post_runs(tmp_path: Path, backend: str) -> str:
     """A PR's gpu job through the worker on ``backend``; the summary comment it posted."""
-    from reviewbot.config import load_config
-    from reviewbot.service.jobs import DONE, JobSpec
-    from reviewbot.service.queue import JobQueue
-    from reviewbot.service.settings import Settings
-    from reviewbot.service.worker import Worker
-    from tests.fakes.github_server import FakeGitHub
+    from reviewbot.service.jobs import DONE
     from tests.reviewbot.service import service_helpers as helpers
 
     toy = submission(tmp_path / "nb", RECORD) / "replication.ipynb"
     files = {"README.md": "# Toy\n", "replication.ipynb": toy.read_text()}
     (tmp_path / "papers").mkdir()
     (tmp_path / "papers" / f"{helpers.FOLDER}.toml").write_text(PAPER)
-    config_path = tmp_path / "config.toml"
-    config_path.write_text(helpers.SERVICE_CONFIG + f"""
-[runner]
-backend = "{backend}"
-[runner.slurm]
-poll_s = 0.5
-memory_margin_mb = 256
-scratch_dir = "{tmp_path / 'scratch'}"
-""")
-    config = load_config(config_path).config
-    with FakeGitHub() as fake:
-        origin = helpers.make_origin(tmp_path / "git", files)
-        helpers.open_pull(fake, origin)
-        settings = Settings(token=fake.token, api_url=fake.base_url, data_dir=tmp_path / "data")
-        worker = Worker(JobQueue(settings, config.queue), settings, config, str(config_path))
-        spec = JobSpec(helpers.REPO, helpers.NUMBER, origin.head_sha, "run")
-        worker.queue.store.record(spec, "d1")
+    runner = (f'[runner]\nbackend = "{backend}"\n[runner.slurm]\npoll_s = 0.5\n'
+              f'memory_margin_mb = 256\nscratch_dir = "{tmp_path / "scratch"}"\n')
+    with _pr_gpu_job(tmp_path, files, runner) as (fake, worker, spec):
         worker.handle(spec)
         assert worker.queue.store.get(spec.key).state == DONE
         [summary] = fake.state.repo(helpers.REPO).issue_comments[helpers.NUMBER]
